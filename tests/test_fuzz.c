@@ -14,7 +14,7 @@ TEST_TIMEOUT(fuzz_targets_survive_mutations, 240)
     while ((e = readdir(d))) {
         if (strncmp(e->d_name, "fuzz_", 5) != 0) continue;
         char cmd[4096], out[8192];
-        snprintf(cmd, sizeof cmd, "%s/%s -n 3000 tests/fuzz/corpus/%s", dir, e->d_name,
+        snprintf(cmd, sizeof cmd, "%s/%s -n 20000 tests/fuzz/corpus/%s", dir, e->d_name,
                  e->d_name + 5);
         int rc = test_run(cmd, out, sizeof out, 200);
         CHECKF(rc == 0, "%s exited %d:\n%s", e->d_name, rc, out);

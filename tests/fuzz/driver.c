@@ -98,8 +98,11 @@ static size_t mutate(const struct blob *s, uint8_t *out, size_t cap)
             if (n > 8 && n * 2 <= cap) {
                 size_t len = 1 + rnd() % (n / 2);
                 size_t from = rnd() % (n - len);
+                uint8_t *chunk = malloc(len);
+                memcpy(chunk, out + from, len);
                 memmove(out + pos + len, out + pos, n - pos);
-                memcpy(out + pos, out + from + (from >= pos ? len : 0), len);
+                memcpy(out + pos, chunk, len);
+                free(chunk);
                 n += len;
             }
             break;
