@@ -23,6 +23,8 @@ enum bm_event_type {
     BM_EV_ALL_OFF,      /* all notes off on the part */
     BM_EV_TEMPO,        /* value_f = beats per minute (recorder and feedback) */
     BM_EV_CLOCK,        /* a MIDI real-time byte (note = 0xF8, 0xFA, 0xFB, 0xFC) */
+    BM_EV_BEAT,         /* feedback: a beat started (value = bar, note = beat in bar, 0-based) */
+    BM_EV_XRUN,         /* feedback: the audio driver reported an xrun */
 };
 
 enum bm_event_flags {

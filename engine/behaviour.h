@@ -1,0 +1,53 @@
+/* behaviour.h: what the band plays, one grid step at a time. A behaviour hears the performer's
+ * events of the last step and writes the band's events for the coming step (or later), stamped in
+ * beats. The musician calls it ahead of time, never from the process thread; a step must still be
+ * bounded in time and must not allocate (the musician may be late otherwise, and the band rests). */
+#pragma once
+
+#include "engine/event.h"
+
+#include <stdint.h>
+
+typedef struct bm_step_ctx {
+    int64_t step;             /* grid step index; step 0 starts at beat 0 */
+    double beat;              /* where this step starts, in beats */
+    double step_beats;        /* length of a step in beats */
+    int steps_per_beat;
+    int beats_per_bar;
+    double bpm;
+    uint32_t parts_enabled;   /* bit (1 << part) set when the part may play */
+    int human_role;           /* the band part the performer covers (BM_PART_HUMAN: none) */
+    const uint8_t *channel;   /* MIDI channel per part */
+    uint64_t *rng;            /* the session's deterministic random state */
+} bm_step_ctx;
+
+typedef struct bm_behaviour bm_behaviour;
+
+typedef struct bm_behaviour_ops {
+    const char *name;
+    /* Forgets everything heard (a new song, a reset). */
+    void (*reset)(bm_behaviour *b);
+    /* One step: human events since the last step (beat-stamped, in order) in; band events out,
+     * beat-stamped with part and channel set; returns how many (at most max). */
+    int (*step)(bm_behaviour *b, const bm_step_ctx *ctx, const bm_event *human, int nhuman,
+                bm_event *out, int max);
+    /* Frees the behaviour (not real-time). */
+    void (*destroy)(bm_behaviour *b);
+} bm_behaviour_ops;
+
+struct bm_behaviour {
+    const bm_behaviour_ops *ops;
+};
+
+/* The built-in echo harmoniser: answers each performer note on the lead part with a diatonic third
+ * above, an eighth note later, and the note itself a beat later, softer. Not real-time to create. */
+bm_behaviour *behaviour_echo_create(void);
+
+/* A band that listens and stays silent (the performer alone, recorded). */
+bm_behaviour *behaviour_silent_create(void);
+
+/* Creates a behaviour by mode name ("echo", "silent"); NULL for an unknown name. */
+bm_behaviour *behaviour_create(const char *mode);
+
+/* The mode names behaviour_create knows, NULL-terminated. */
+extern const char *const bm_mode_names[];

@@ -1,0 +1,67 @@
+/* musician.h: runs the band's behaviour one grid step ahead of the music. Called from the musician
+ * thread live, or from the offline driver; it trades only through rings with the process thread
+ * (human events in, band events out) and the control thread (commands in, old behaviours out).
+ * If a step's deadline has passed when it is due, the band rests for that step and it is counted. */
+#pragma once
+
+#include "engine/behaviour.h"
+#include "engine/clock.h"
+#include "engine/ring.h"
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+enum bm_musician_cmd_type {
+    BM_MCMD_SET_BEHAVIOUR = 1,  /* ptr: bm_behaviour* (ownership passes to the musician) */
+    BM_MCMD_PART_ENABLE,        /* part, value 0/1 */
+    BM_MCMD_HUMAN_ROLE,         /* part */
+    BM_MCMD_RESET,              /* forget what was heard */
+};
+
+typedef struct bm_musician_cmd {
+    int type;
+    int part;
+    int value;
+    void *ptr;
+} bm_musician_cmd;
+
+typedef struct bm_musician_stats {
+    atomic_uint_fast64_t steps;        /* steps played */
+    atomic_uint_fast64_t late_steps;   /* steps skipped because their time had come */
+    atomic_uint_fast64_t dropped;      /* band events that did not fit the ring to the process thread */
+    atomic_int_fast64_t max_step_ns;   /* the slowest step */
+    atomic_int_fast64_t last_step_ns;
+} bm_musician_stats;
+
+#define BM_MUSICIAN_MAX_PENDING 1024
+#define BM_MUSICIAN_MAX_OUT 512
+
+typedef struct bm_musician {
+    bm_behaviour *behaviour;
+    ring *human_in;        /* bm_event, from the process thread */
+    ring *band_out;        /* bm_event, to the process thread */
+    ring *commands;        /* bm_musician_cmd, from the control thread */
+    ring *trash;           /* bm_behaviour*, back to the control thread to be freed */
+    int64_t next_step;
+    int started;
+    int64_t lookahead_frames;
+    uint32_t parts_enabled;
+    int human_role;
+    uint8_t channel[8];
+    uint64_t rng;
+    int npending;
+    bm_event pending[BM_MUSICIAN_MAX_PENDING];
+    bm_event out[BM_MUSICIAN_MAX_OUT];
+    uint8_t active[8][128]; /* sounding band notes per part, to release them on a change */
+    bm_musician_stats stats;
+} bm_musician;
+
+/* Sets up a musician around a behaviour (it takes ownership) and its rings. */
+void musician_init(bm_musician *m, bm_behaviour *b, ring *human_in, ring *band_out, ring *commands,
+                   ring *trash, int64_t lookahead_frames, const uint8_t *channels, uint64_t seed);
+
+/* Runs every step whose time has come at now_frame, given the tempo map. Returns steps played. */
+int musician_poll(bm_musician *m, const bm_clock_map *map, int64_t now_frame);
+
+/* Frees the behaviour (not real-time; after the musician thread stopped). */
+void musician_deinit(bm_musician *m);

@@ -1,0 +1,244 @@
+/* offline.c: the offline driver: a virtual clock feeding engine_process, the musician polled
+ * synchronously, the recorder drained in the same loop: deterministic and faster than real time. */
+#include "engine/offline.h"
+#include "engine/recorder.h"
+#include "engine/smf.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct timed_msg {
+    int64_t frame;
+    uint8_t size;
+    uint8_t bytes[3];
+};
+
+struct tempo_change {
+    int64_t frame;
+    double bpm;
+};
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || !errlen) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+void render_opts_defaults(bm_render_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->block = 256;
+    o->tail_seconds = 2.0;
+    o->follow_file_tempo = 1;
+}
+
+static int cmp_msg(const void *a, const void *b)
+{
+    const struct timed_msg *x = a, *y = b;
+    return (x->frame > y->frame) - (x->frame < y->frame);
+}
+
+/* The performer's events and the file's tempo map, in frames. */
+static int load_performance(const char *path, double sr, struct timed_msg **msgs, size_t *nmsgs,
+                            struct tempo_change **tempi, size_t *ntempi, int *beats_per_bar,
+                            int *beat_unit, char *err, size_t errlen)
+{
+    smf *s;
+    if (smf_read_file(path, &s, err, errlen) != 0) return -1;
+    int human_track = -1;
+    for (int t = 0; t < s->ntracks; t++)
+        if (!strcmp(s->tracks[t].name, "human")) human_track = t;
+    smf_tempo_map map;
+    if (smf_tempo_map_build(s, &map) != 0) {
+        smf_free(s);
+        set_err(err, errlen, "out of memory reading %s", path);
+        return -1;
+    }
+    size_t total = 0;
+    for (int t = 0; t < s->ntracks; t++) total += s->tracks[t].n;
+    *msgs = malloc((total + 1) * sizeof **msgs);
+    *tempi = malloc((map.n + 1) * sizeof **tempi);
+    if (!*msgs || !*tempi) {
+        smf_tempo_map_free(&map);
+        smf_free(s);
+        set_err(err, errlen, "out of memory reading %s", path);
+        return -1;
+    }
+    size_t n = 0, nt = 0;
+    for (int t = 0; t < s->ntracks; t++) {
+        for (size_t i = 0; i < s->tracks[t].n; i++) {
+            const smf_event *e = &s->tracks[t].events[i];
+            int64_t frame = (int64_t)llround(smf_tempo_map_seconds(&map, e->tick) * sr);
+            if (e->kind == SMF_META && e->meta_type == SMF_META_TIME_SIGNATURE && e->data_len >= 2 &&
+                e->tick == 0) {
+                const uint8_t *d = s->blob + e->data_off;
+                if (d[0] >= 1 && d[0] <= 32) *beats_per_bar = d[0];
+                if (d[1] >= 1 && d[1] <= 4) *beat_unit = 1 << d[1];
+            }
+            if (e->kind != SMF_MIDI || (human_track >= 0 && t != human_track)) continue;
+            if (e->bytes[0] >= 0xf0) continue;
+            (*msgs)[n].frame = frame;
+            (*msgs)[n].size = e->nbytes;
+            memcpy((*msgs)[n].bytes, e->bytes, 3);
+            n++;
+        }
+    }
+    for (size_t i = 0; i < map.n; i++) {
+        (*tempi)[nt].frame = (int64_t)llround(map.seconds[i] * sr);
+        (*tempi)[nt].bpm = 60.0 / (map.sec_per_tick[i] * s->division);
+        nt++;
+    }
+    /* a stable sort keeps the file's order of events at the same frame (note-off before note-on) */
+    for (size_t i = 1; i < n; i++) {
+        struct timed_msg x = (*msgs)[i];
+        size_t j = i;
+        while (j > 0 && cmp_msg(&(*msgs)[j - 1], &x) > 0) {
+            (*msgs)[j] = (*msgs)[j - 1];
+            j--;
+        }
+        (*msgs)[j] = x;
+    }
+    *nmsgs = n;
+    *ntempi = nt;
+    smf_tempo_map_free(&map);
+    smf_free(s);
+    return 0;
+}
+
+struct midi_capture {
+    const bm_render_opts *o;
+    int64_t start;
+};
+
+static int capture_midi(void *ctx, uint32_t offset, const uint8_t *bytes, size_t n)
+{
+    struct midi_capture *c = ctx;
+    if (c->o->on_midi_out) c->o->on_midi_out(c->o->ctx, c->start + offset, bytes, n);
+    return 0;
+}
+
+int render_file(const bm_engine_config *cfg_in, const bm_render_opts *o, bm_render_result *res,
+                char *err, size_t errlen)
+{
+    memset(res, 0, sizeof *res);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    bm_engine_config cfg = *cfg_in;
+    cfg.record = 1;
+    struct timed_msg *msgs = NULL;
+    struct tempo_change *tempi = NULL;
+    size_t nmsgs = 0, ntempi = 0;
+    int bpb = cfg.beats_per_bar, unit = cfg.beat_unit;
+    if (load_performance(o->in_mid, cfg.sample_rate, &msgs, &nmsgs, &tempi, &ntempi, &bpb, &unit, err,
+                         errlen) != 0)
+        return -1;
+    if (o->follow_file_tempo) {
+        if (ntempi) cfg.bpm = tempi[0].bpm;
+        cfg.beats_per_bar = bpb;
+        cfg.beat_unit = unit;
+        cfg.tempo_source = BM_TEMPO_FILE;
+    }
+    res->first_bpm = cfg.bpm;
+    bm_engine *e = engine_create(&cfg, err, errlen);
+    if (!e) {
+        free(msgs);
+        free(tempi);
+        return -1;
+    }
+    ring *rev, *raud;
+    engine_record_rings(e, &rev, &raud);
+    bm_recorder *rec = recorder_create(o->out_mid, o->out_wav, rev, raud, cfg.sample_rate, cfg.bpm,
+                                       cfg.beats_per_bar, cfg.beat_unit, err, errlen);
+    if (!rec) {
+        engine_destroy(e);
+        free(msgs);
+        free(tempi);
+        return -1;
+    }
+    uint32_t block = o->block ? o->block : 256;
+    if (block > 8192) block = 8192;
+    float *outl = calloc(block, sizeof(float)), *outr = calloc(block, sizeof(float));
+    bm_midi_in *in = calloc(BM_MAX_EVENTS_PER_BLOCK, sizeof *in);
+    if (!outl || !outr || !in) {
+        set_err(err, errlen, "out of memory");
+        free(outl);
+        free(outr);
+        free(in);
+        recorder_destroy(rec);
+        engine_destroy(e);
+        free(msgs);
+        free(tempi);
+        return -1;
+    }
+    int64_t last = nmsgs ? msgs[nmsgs - 1].frame : 0;
+    int64_t end = last + (int64_t)(o->tail_seconds * cfg.sample_rate);
+    size_t mi = 0, ti = o->follow_file_tempo && ntempi ? 1 : ntempi;
+    struct midi_capture cap = {o, 0};
+    uint32_t since_drain = 0;
+    for (int64_t start = 0; start < end; start += block) {
+        while (ti < ntempi && tempi[ti].frame < start + (int64_t)block) {
+            /* tempo changes of the file take effect at the period where they fall */
+            bm_command c = {BM_CMD_TEMPO, 0, tempi[ti].bpm, NULL};
+            engine_command(e, &c);
+            ti++;
+        }
+        uint32_t nin = 0;
+        while (mi < nmsgs && msgs[mi].frame < start + (int64_t)block && nin < BM_MAX_EVENTS_PER_BLOCK) {
+            in[nin].offset = msgs[mi].frame < start ? 0 : (uint32_t)(msgs[mi].frame - start);
+            in[nin].size = msgs[mi].size;
+            memcpy(in[nin].bytes, msgs[mi].bytes, 3);
+            nin++;
+            mi++;
+        }
+        cap.start = start;
+        bm_io io = {0};
+        io.nframes = block;
+        io.audio_out[0] = outl;
+        io.audio_out[1] = outr;
+        io.midi_in = in;
+        io.n_midi_in = nin;
+        io.midi_write = capture_midi;
+        io.midi_ctx = &cap;
+        engine_process(e, &io);
+        /* time has advanced to the end of this period: the musician plays what is due */
+        engine_musician_poll(e, start + block);
+        if (o->on_period) o->on_period(o->ctx, e, start, block);
+        since_drain += block;
+        if (since_drain >= cfg.sample_rate / 4) {
+            recorder_drain(rec);
+            engine_collect_garbage(e);
+            /* the feedback ring is for live clients; offline nobody reads it */
+            ring *fb = engine_feedback_ring(e);
+            bm_event junk;
+            while (ring_pop(fb, &junk) == 0) {}
+            since_drain = 0;
+        }
+        res->frames = start + block;
+    }
+    int rc = recorder_finish(rec, err, errlen);
+    const bm_engine_stats *st = engine_stats(e);
+    const bm_musician_stats *ms = engine_musician_stats(e);
+    res->seconds = (double)res->frames / cfg.sample_rate;
+    res->human_notes = atomic_load(&st->human_notes);
+    res->band_notes = atomic_load(&st->band_notes);
+    res->late_events = atomic_load(&st->late_events);
+    res->late_steps = atomic_load(&ms->late_steps);
+    res->dropped = atomic_load(&st->dropped_events) + atomic_load(&ms->dropped);
+    free(outl);
+    free(outr);
+    free(in);
+    recorder_destroy(rec);
+    engine_destroy(e);
+    free(msgs);
+    free(tempi);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    res->wall_seconds = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
+    return rc;
+}

@@ -1,0 +1,309 @@
+/* patch.c: reading and validating patch files (Lua tables) into an engine configuration. */
+#include "engine/patch.h"
+#include "engine/behaviour.h"
+#include "engine/sandbox.h"
+
+#include <lauxlib.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void patch_defaults(bm_patch *p)
+{
+    memset(p, 0, sizeof *p);
+    snprintf(p->name, sizeof p->name, "default (echo)");
+    engine_config_defaults(&p->cfg);
+    p->audio_inputs = 1;
+}
+
+struct ctx {
+    lua_State *L;
+    const char *path;
+    char *err;
+    size_t errlen;
+    int failed;
+};
+
+static void fail(struct ctx *c, const char *fmt, ...)
+{
+    if (c->failed) return;
+    c->failed = 1;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(c->err, c->errlen, "patch %s: %s", c->path, msg);
+}
+
+/* Checks that every key of the table on top of the stack is in allowed. */
+static void check_keys(struct ctx *c, const char *where, const char *const *allowed)
+{
+    lua_pushnil(c->L);
+    while (lua_next(c->L, -2)) {
+        lua_pop(c->L, 1);
+        if (lua_type(c->L, -1) != LUA_TSTRING) {
+            fail(c, "%s has a key that is not a name", where);
+            lua_pop(c->L, 1);
+            return;
+        }
+        const char *k = lua_tostring(c->L, -1);
+        int ok = 0;
+        for (int i = 0; allowed[i]; i++)
+            if (!strcmp(k, allowed[i])) ok = 1;
+        if (!ok) {
+            fail(c, "'%s' is not a field bandmate knows in %s", k, where);
+            lua_pop(c->L, 1);
+            return;
+        }
+    }
+}
+
+/* Field readers: each leaves the stack as it found it; absent fields keep the default. */
+static int get_number(struct ctx *c, const char *key, double lo, double hi, double *out)
+{
+    lua_getfield(c->L, -1, key);
+    int t = lua_type(c->L, -1);
+    int found = 0;
+    if (t == LUA_TNUMBER) {
+        double v = lua_tonumber(c->L, -1);
+        if (!(v >= lo && v <= hi)) fail(c, "%s = %g is outside %g..%g", key, v, lo, hi);
+        else {
+            *out = v;
+            found = 1;
+        }
+    } else if (t != LUA_TNIL) {
+        fail(c, "%s must be a number", key);
+    }
+    lua_pop(c->L, 1);
+    return found;
+}
+
+static int get_bool(struct ctx *c, const char *key, int *out)
+{
+    lua_getfield(c->L, -1, key);
+    int t = lua_type(c->L, -1), found = 0;
+    if (t == LUA_TBOOLEAN) {
+        *out = lua_toboolean(c->L, -1);
+        found = 1;
+    } else if (t != LUA_TNIL) {
+        fail(c, "%s must be true or false", key);
+    }
+    lua_pop(c->L, 1);
+    return found;
+}
+
+static int get_string(struct ctx *c, const char *key, char *out, size_t cap)
+{
+    lua_getfield(c->L, -1, key);
+    int t = lua_type(c->L, -1), found = 0;
+    if (t == LUA_TSTRING) {
+        size_t len;
+        const char *s = lua_tolstring(c->L, -1, &len);
+        if (len >= cap) fail(c, "%s is too long", key);
+        else {
+            memcpy(out, s, len + 1);
+            found = 1;
+        }
+    } else if (t != LUA_TNIL) {
+        fail(c, "%s must be a string", key);
+    }
+    lua_pop(c->L, 1);
+    return found;
+}
+
+/* A string or a list of strings. */
+static int get_string_list(struct ctx *c, const char *key, char (*out)[256], int max)
+{
+    lua_getfield(c->L, -1, key);
+    int n = 0;
+    if (lua_type(c->L, -1) == LUA_TSTRING) {
+        snprintf(out[0], 256, "%s", lua_tostring(c->L, -1));
+        n = 1;
+    } else if (lua_type(c->L, -1) == LUA_TTABLE) {
+        lua_Integer len = luaL_len(c->L, -1);
+        if (len > max) fail(c, "%s lists more than %d ports", key, max);
+        for (lua_Integer i = 1; i <= len && i <= max && !c->failed; i++) {
+            lua_geti(c->L, -1, i);
+            if (lua_type(c->L, -1) != LUA_TSTRING) fail(c, "%s[%d] must be a port name", key, (int)i);
+            else snprintf(out[n++], 256, "%s", lua_tostring(c->L, -1));
+            lua_pop(c->L, 1);
+        }
+    } else if (!lua_isnil(c->L, -1)) {
+        fail(c, "%s must be a port name or a list of them", key);
+    }
+    lua_pop(c->L, 1);
+    return n;
+}
+
+static void read_part(struct ctx *c, bm_patch *p, int part)
+{
+    static const char *const keys[] = {"instrument", "channel", "gain", "pan", "audio", "midi", NULL};
+    char where[64];
+    snprintf(where, sizeof where, "parts.%s", bm_part_name(part));
+    check_keys(c, where, keys);
+    char inst[64];
+    if (get_string(c, "instrument", inst, sizeof inst)) {
+        if (!strcmp(inst, "drums")) p->cfg.instrument[part] = -1;
+        else {
+            int preset = synth_classic_preset_from_name(inst);
+            if (preset < 0)
+                fail(c, "%s.instrument '%s' is not an instrument (bass, keys, lead, pad, organ, pluck, drums)",
+                     where, inst);
+            else p->cfg.instrument[part] = preset;
+        }
+    }
+    double v;
+    if (get_number(c, "channel", 1, 16, &v)) p->cfg.channel[part] = (uint8_t)(v - 1);
+    if (get_number(c, "gain", 0, 4, &v)) p->cfg.part_gain[part] = (float)v;
+    if (get_number(c, "pan", -1, 1, &v)) p->cfg.part_pan[part] = (float)v;
+    int b;
+    if (get_bool(c, "audio", &b)) {
+        if (b) p->cfg.audio_parts |= 1u << part;
+        else p->cfg.audio_parts &= ~(1u << part);
+    }
+    if (get_bool(c, "midi", &b)) {
+        if (b) p->cfg.midi_out_parts |= 1u << part;
+        else p->cfg.midi_out_parts &= ~(1u << part);
+    }
+}
+
+static void read_patch(struct ctx *c, bm_patch *p)
+{
+    static const char *const top[] = {"name", "mode", "tempo", "meter", "steps_per_beat",
+                                      "tempo_source", "human", "monitor", "midi_clock_out", "parts",
+                                      "connect", "midi_devices", "lookahead_ms", "master_gain",
+                                      "script", "audio_inputs", "seed", "osc_port", NULL};
+    check_keys(c, "the patch", top);
+    get_string(c, "name", p->name, sizeof p->name);
+    char mode[32];
+    if (get_string(c, "mode", mode, sizeof mode)) {
+        int known = 0;
+        for (int i = 0; bm_mode_names[i]; i++)
+            if (!strcmp(mode, bm_mode_names[i])) known = 1;
+        if (!known) fail(c, "mode '%s' is not a mode bandmate knows", mode);
+        else snprintf(p->cfg.mode, sizeof p->cfg.mode, "%s", mode);
+    }
+    double v;
+    if (get_number(c, "tempo", BM_MIN_BPM, BM_MAX_BPM, &v)) p->cfg.bpm = v;
+    if (get_number(c, "steps_per_beat", 1, 12, &v)) p->cfg.steps_per_beat = (int)v;
+    if (get_number(c, "lookahead_ms", 1, 500, &v)) p->cfg.lookahead_ms = v;
+    if (get_number(c, "master_gain", 0, 4, &v)) p->cfg.master_gain = (float)v;
+    if (get_number(c, "audio_inputs", 0, 2, &v)) p->audio_inputs = (int)v;
+    if (get_number(c, "seed", 0, 9.0e15, &v)) p->cfg.seed = (uint64_t)v;
+    if (get_number(c, "osc_port", 1, 65535, &v)) p->osc_port = (int)v;
+    lua_getfield(c->L, -1, "meter");
+    if (lua_istable(c->L, -1)) {
+        lua_geti(c->L, -1, 1);
+        lua_geti(c->L, -2, 2);
+        int bpb = (int)lua_tointeger(c->L, -2), unit = (int)lua_tointeger(c->L, -1);
+        lua_pop(c->L, 2);
+        if (bpb < 1 || bpb > 32 || !(unit == 2 || unit == 4 || unit == 8 || unit == 16))
+            fail(c, "meter must be like {4, 4}: 1..32 beats of 2, 4, 8 or 16");
+        else {
+            p->cfg.beats_per_bar = bpb;
+            p->cfg.beat_unit = unit;
+        }
+    } else if (!lua_isnil(c->L, -1)) {
+        fail(c, "meter must be like {4, 4}");
+    }
+    lua_pop(c->L, 1);
+    char s[64];
+    if (get_string(c, "tempo_source", s, sizeof s)) {
+        static const char *const names[] = {"internal", "jack", "midi_clock", "performer", NULL};
+        int found = -1;
+        for (int i = 0; names[i]; i++)
+            if (!strcmp(s, names[i])) found = i;
+        if (found < 0) fail(c, "tempo_source '%s' is not one of internal, jack, midi_clock, performer", s);
+        else p->cfg.tempo_source = found;
+    }
+    if (get_string(c, "human", s, sizeof s)) {
+        int part = !strcmp(s, "none") ? BM_PART_HUMAN : bm_part_from_name(s);
+        if (part < 0) fail(c, "human '%s' is not a part (none, bass, drums, comping, lead)", s);
+        else p->cfg.human_role = part;
+    }
+    int b;
+    if (get_bool(c, "monitor", &b)) p->cfg.monitor_human = b;
+    if (get_bool(c, "midi_clock_out", &b)) p->cfg.midi_clock_out = b;
+    if (get_string(c, "script", p->script, sizeof p->script) && p->script[0] != '/') {
+        char dir[1024], rel[1024];
+        snprintf(dir, sizeof dir, "%s", p->path);
+        snprintf(rel, sizeof rel, "%s", p->script);
+        snprintf(p->script, sizeof p->script, "%s/%s", dirname(dir), rel);
+    }
+    lua_getfield(c->L, -1, "parts");
+    if (lua_istable(c->L, -1)) {
+        static const char *const parts[] = {"human", "bass", "drums", "comping", "lead", NULL};
+        check_keys(c, "parts", parts);
+        for (int part = 0; part < BM_NUM_PARTS && !c->failed; part++) {
+            lua_getfield(c->L, -1, bm_part_name(part));
+            if (lua_istable(c->L, -1)) read_part(c, p, part);
+            else if (!lua_isnil(c->L, -1)) fail(c, "parts.%s must be a table", bm_part_name(part));
+            lua_pop(c->L, 1);
+        }
+    } else if (!lua_isnil(c->L, -1)) {
+        fail(c, "parts must be a table");
+    }
+    lua_pop(c->L, 1);
+    lua_getfield(c->L, -1, "connect");
+    if (lua_istable(c->L, -1)) {
+        static const char *const keys[] = {"audio_in", "audio_out", "midi_in", "midi_out", NULL};
+        check_keys(c, "connect", keys);
+        get_string_list(c, "audio_in", p->connect_audio_in, 2);
+        get_string_list(c, "audio_out", p->connect_audio_out, 2);
+        p->n_midi_in = get_string_list(c, "midi_in", p->connect_midi_in, BM_PATCH_MAX_CONNECT);
+        p->n_midi_out = get_string_list(c, "midi_out", p->connect_midi_out, BM_PATCH_MAX_CONNECT);
+    } else if (!lua_isnil(c->L, -1)) {
+        fail(c, "connect must be a table");
+    }
+    lua_pop(c->L, 1);
+    lua_getfield(c->L, -1, "midi_devices");
+    if (lua_istable(c->L, -1)) {
+        static const char *const keys[] = {"input", "output", NULL};
+        check_keys(c, "midi_devices", keys);
+        get_string(c, "input", p->pm_input, sizeof p->pm_input);
+        get_string(c, "output", p->pm_output, sizeof p->pm_output);
+    } else if (!lua_isnil(c->L, -1)) {
+        fail(c, "midi_devices must be a table");
+    }
+    lua_pop(c->L, 1);
+}
+
+int patch_load(const char *path, bm_patch *p, char *err, size_t errlen)
+{
+    patch_defaults(p);
+    snprintf(p->path, sizeof p->path, "%s", path);
+    char base[1024];
+    snprintf(base, sizeof base, "%s", path);
+    snprintf(p->name, sizeof p->name, "%s", basename(base));
+    bm_sandbox *s = sandbox_new(16u << 20);
+    if (!s) {
+        snprintf(err, errlen, "out of memory loading the patch %s", path);
+        return -1;
+    }
+    sandbox_set_budget(s, 10000000);
+    char why[1024];
+    if (sandbox_run_file(s, path, why, sizeof why) != 0) {
+        if (!strncmp(why, "cannot open", 11))
+            snprintf(err, errlen, "the patch %s does not exist or cannot be read", path);
+        else
+            snprintf(err, errlen, "the patch %s has an error: %s", path, why);
+        sandbox_free(s);
+        return -1;
+    }
+    lua_State *L = sandbox_state(s);
+    if (!lua_istable(L, -1)) {
+        lua_pop(L, 1);
+        lua_getglobal(L, "patch");
+    }
+    if (!lua_istable(L, -1)) {
+        snprintf(err, errlen, "the patch %s must return a table (or set 'patch = {...}')", path);
+        sandbox_free(s);
+        return -1;
+    }
+    struct ctx c = {L, path, err, errlen, 0};
+    read_patch(&c, p);
+    sandbox_free(s);
+    return c.failed ? -1 : 0;
+}
