@@ -21,6 +21,9 @@ struct bm_engine {
     bm_clock clock;
     sched *sched;
     ring *cmd, *human, *band, *mcmd, *feedback, *rec_events, *rec_audio, *trash, *mtrash, *ext_midi;
+    ring *ext_out;                  /* MIDI out for hardware devices (bm_event with frame) */
+    ring *plan;                     /* the musician's planned notes, for status and visuals */
+    atomic_int ext_out_on;
     bm_musician musician;
     bm_instrument *inst[BM_NUM_PARTS];
     bm_instrument *fading[BM_NUM_PARTS];
@@ -134,8 +137,11 @@ bm_engine *engine_create(const bm_engine_config *cfg, char *err, size_t errlen)
     e->trash = ring_create(sizeof(bm_instrument *), 64);
     e->mtrash = ring_create(sizeof(bm_behaviour *), 16);
     e->ext_midi = ring_create(sizeof(bm_event), 1024);
+    e->ext_out = ring_create(sizeof(bm_event), 2048);
+    e->plan = ring_create(sizeof(bm_event), 1024);
+    atomic_init(&e->ext_out_on, 0);
     if (!e->cmd || !e->human || !e->band || !e->mcmd || !e->feedback || !e->rec_events ||
-        !e->rec_audio || !e->trash || !e->mtrash || !e->ext_midi)
+        !e->rec_audio || !e->trash || !e->mtrash || !e->ext_midi || !e->ext_out || !e->plan)
         goto oom;
     for (int p = 0; p < BM_NUM_PARTS; p++) {
         e->part_buf[p] = calloc(BM_MAX_BLOCK, sizeof(float));
@@ -159,6 +165,7 @@ bm_engine *engine_create(const bm_engine_config *cfg, char *err, size_t errlen)
     musician_init(&e->musician, b, e->human, e->band, e->mcmd, e->mtrash, e->lookahead_frames,
                   cfg->channel, cfg->seed);
     e->musician.human_role = cfg->human_role;
+    e->musician.plan = e->plan;
     e->last_wake_step = INT64_MIN;
     e->last_beat = INT64_MIN;
     e->was_rolling = 1;
@@ -193,7 +200,7 @@ void engine_destroy(bm_engine *e)
     free(e->rec_buf);
     free(e->sched);
     ring *rings[] = {e->cmd, e->human, e->band, e->mcmd, e->feedback, e->rec_events, e->rec_audio,
-                     e->trash, e->mtrash, e->ext_midi};
+                     e->trash, e->mtrash, e->ext_midi, e->ext_out, e->plan};
     for (size_t i = 0; i < sizeof rings / sizeof rings[0]; i++)
         if (rings[i]) ring_destroy(rings[i]);
     sem_destroy(&e->musician_wake);
@@ -407,7 +414,7 @@ static void process_block(bm_engine *e, const bm_io *io, uint32_t at, uint32_t n
             atomic_fetch_add_explicit(&e->stats.dropped_events, 1, memory_order_relaxed);
     nev += sched_collect(e->sched, &e->clock, start, n, e->evbuf + nev, max_ev - nev);
 
-    if (e->cfg.midi_clock_out && io->midi_write) {
+    if (e->cfg.midi_clock_out && (io->midi_write || atomic_load_explicit(&e->ext_out_on, memory_order_relaxed))) {
         uint32_t ticks[64];
         int nt = clock_midi_ticks_in(&e->clock, start, n, ticks, 64);
         for (int i = 0; i < nt && nev < max_ev; i++) {
@@ -450,12 +457,18 @@ static void process_block(bm_engine *e, const bm_io *io, uint32_t at, uint32_t n
                     atomic_fetch_add_explicit(&e->stats.band_notes, 1, memory_order_relaxed);
             }
         }
-        if (io->midi_write && (ev->part == PART_SYSTEM || (ev->part < BM_NUM_PARTS &&
-                                                           (e->cfg.midi_out_parts & (1u << ev->part))))) {
+        if (ev->part == PART_SYSTEM ||
+            (ev->part < BM_NUM_PARTS && (e->cfg.midi_out_parts & (1u << ev->part)))) {
             uint8_t bytes[3];
             int len = bm_event_to_midi(ev, bytes);
-            if (len && io->midi_write(io->midi_ctx, at + off, bytes, (size_t)len) != 0)
+            if (len && io->midi_write && io->midi_write(io->midi_ctx, at + off, bytes, (size_t)len) != 0)
                 atomic_fetch_add_explicit(&e->stats.midi_out_failed, 1, memory_order_relaxed);
+            if (len && atomic_load_explicit(&e->ext_out_on, memory_order_relaxed)) {
+                bm_event x = *ev;
+                x.frame = start + off;
+                if (ring_push(e->ext_out, &x) != 0)
+                    atomic_fetch_add_explicit(&e->stats.midi_out_failed, 1, memory_order_relaxed);
+            }
         }
     }
     render_parts(e, pos, n);
@@ -699,3 +712,11 @@ void engine_set_sample_rate(bm_engine *e, double sample_rate)
     memcpy(&bits, &sample_rate, sizeof bits);
     atomic_store_explicit(&e->pending_sr_bits, bits, memory_order_release);
 }
+
+ring *engine_external_midi_out(bm_engine *e)
+{
+    atomic_store(&e->ext_out_on, 1);
+    return e->ext_out;
+}
+
+ring *engine_plan_ring(bm_engine *e) { return e->plan; }

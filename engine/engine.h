@@ -141,11 +141,19 @@ void engine_collect_garbage(bm_engine *e);
  * thread's feedback; consumer: the control thread. */
 ring *engine_feedback_ring(bm_engine *e);
 
+/* The band's planned notes (bm_event note-ons stamped in beats, pushed when the musician plans
+ * them, ahead of time); consumer: the control thread. */
+ring *engine_plan_ring(bm_engine *e);
+
 /* The recorder's rings: every event (bm_event) and the output audio (interleaved stereo floats). */
 void engine_record_rings(bm_engine *e, ring **events, ring **audio);
 
 /* Queues hardware MIDI input (PortMidi thread: the one producer) stamped with a frame. */
 int engine_external_midi(bm_engine *e, int64_t frame, const uint8_t *bytes, int n);
+
+/* Turns on MIDI out for hardware devices and returns its ring (bm_event with frame; consumer: the
+ * PortMidi thread). */
+ring *engine_external_midi_out(bm_engine *e);
 
 /* The engine's counters (read from any thread). */
 const bm_engine_stats *engine_stats(bm_engine *e);

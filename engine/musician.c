@@ -40,6 +40,7 @@ static void push_out(bm_musician *m, const bm_event *ev)
         atomic_fetch_add_explicit(&m->stats.dropped, 1, memory_order_relaxed);
         return;
     }
+    if (m->plan && ev->type == BM_EV_NOTE_ON) ring_push(m->plan, ev); /* visuals may miss some */
     if (ev->part < 8) {
         if (ev->type == BM_EV_NOTE_ON && m->active[ev->part][ev->note] < 255) m->active[ev->part][ev->note]++;
         if (ev->type == BM_EV_NOTE_OFF && m->active[ev->part][ev->note] > 0) m->active[ev->part][ev->note]--;

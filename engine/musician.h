@@ -42,6 +42,7 @@ typedef struct bm_musician {
     ring *band_out;        /* bm_event, to the process thread */
     ring *commands;        /* bm_musician_cmd, from the control thread */
     ring *trash;           /* bm_behaviour*, back to the control thread to be freed */
+    ring *plan;            /* bm_event copies of what was planned (for status and visuals); may be NULL */
     int64_t next_step;
     int started;
     int64_t lookahead_frames;

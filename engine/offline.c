@@ -218,6 +218,7 @@ int render_file(const bm_engine_config *cfg_in, const bm_render_opts *o, bm_rend
             ring *fb = engine_feedback_ring(e);
             bm_event junk;
             while (ring_pop(fb, &junk) == 0) {}
+            while (ring_pop(engine_plan_ring(e), &junk) == 0) {}
             since_drain = 0;
         }
         res->frames = start + block;

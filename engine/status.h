@@ -1,0 +1,34 @@
+/* status.h: the performer's view in the terminal while bandmate plays live: tempo and position,
+ * mode, parts, CPU load, xruns and lateness, and the band's next planned notes. Control thread. */
+#pragma once
+
+#include "engine/engine.h"
+#include "engine/jack_driver.h"
+
+#include <stdio.h>
+
+#define BM_STATUS_PLAN 16
+
+typedef struct bm_status {
+    bm_engine *e;
+    bm_jack *jack;              /* may be NULL */
+    char mode[32];
+    bm_event plan[BM_STATUS_PLAN];
+    int nplan;
+    uint64_t human_notes, band_notes, beats;
+} bm_status;
+
+/* Starts watching an engine (and its JACK client, if any). */
+void status_init(bm_status *s, bm_engine *e, bm_jack *jack, const char *mode);
+
+/* Drains the feedback and plan rings (call every few tens of milliseconds). */
+void status_poll(bm_status *s);
+
+/* Prints one status line (rewriting the terminal line when tty). */
+void status_print(bm_status *s, FILE *f, int tty);
+
+/* Prints the end-of-session summary: notes, xruns, lateness, callback times. */
+void status_summary(bm_status *s, FILE *f);
+
+/* Formats a MIDI note name such as "C#4" into buf. */
+const char *status_note_name(int note, char *buf, size_t cap);
