@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -224,6 +225,9 @@ int cmd_run(int argc, char **argv)
 
     int rc = 0;
     bm_pm *pm = NULL;
+    /* keep the engine's pages in memory, and fault them in before the first period */
+    mlockall(MCL_CURRENT | MCL_FUTURE);
+    engine_prefault(e);
     if (engine_start_musician_thread(e) != 0) {
         fprintf(stderr, "bandmate run: could not start the musician thread.\n");
         rc = 1;

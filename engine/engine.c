@@ -14,6 +14,9 @@
 #include <time.h>
 
 #define SCHED_CAPACITY 8192
+
+void (*bm_rt_enter_hook)(void);
+void (*bm_rt_leave_hook)(void);
 #define PART_SYSTEM 0xff      /* events that belong to no part (MIDI clock) */
 
 struct bm_engine {
@@ -37,6 +40,7 @@ struct bm_engine {
     int64_t last_wake_step, last_beat;
     int panic_pending;
     int was_rolling;
+    int started;                    /* the first period has been processed */
     atomic_uint anchor_seq;         /* seqlock over (anchor_frame, anchor_ns) */
     _Atomic int64_t anchor_frame, anchor_ns;
     _Atomic uint64_t pending_sr_bits;
@@ -540,8 +544,16 @@ static void process_block(bm_engine *e, const bm_io *io, uint32_t at, uint32_t n
 
 void engine_process(bm_engine *e, const bm_io *io)
 {
+    if (bm_rt_enter_hook) bm_rt_enter_hook();
     int64_t t0 = mono_ns();
     synth_denormals_off();
+    if (!e->started || io->frame != e->frame) {
+        /* the first period, or the driver's timeline jumped (an xrun, a restart): musical time
+         * starts at bar 1 on the first period, and continues through jumps */
+        if (!e->started) clock_locate(&e->clock, io->frame, 0);
+        e->frame = io->frame;
+        e->started = 1;
+    }
     uint64_t srbits = atomic_exchange_explicit(&e->pending_sr_bits, 0, memory_order_acq_rel);
     if (srbits) {
         double sr;
@@ -581,6 +593,37 @@ void engine_process(bm_engine *e, const bm_io *io)
     int64_t us = dt / 1000;
     if (us >= BM_CYCLE_HIST_BINS) us = BM_CYCLE_HIST_BINS - 1;
     atomic_fetch_add_explicit(&e->stats.cycle_hist[us], 1, memory_order_relaxed);
+    if (bm_rt_leave_hook) bm_rt_leave_hook();
+}
+
+void engine_prefault(bm_engine *e)
+{
+    for (int p = 0; p < BM_NUM_PARTS; p++) memset(e->part_buf[p], 0, BM_MAX_BLOCK * sizeof(float));
+    memset(e->rec_buf, 0, 2 * BM_MAX_BLOCK * sizeof(float));
+    memset(e->evbuf, 0, sizeof e->evbuf);
+    memset(e->sched->by_frame, 0, 2 * e->sched->capacity * sizeof(sched_item));
+    /* run the process function on silence; then restore a fresh start */
+    static float l[256], r[256];
+    bm_io io = {0};
+    io.nframes = 256;
+    io.audio_out[0] = l;
+    io.audio_out[1] = r;
+    int record = e->cfg.record;
+    e->cfg.record = 0;
+    for (int i = 0; i < 8; i++) {
+        io.frame = (int64_t)i * 256;
+        engine_process(e, &io);
+    }
+    e->cfg.record = record;
+    e->started = 0;
+    e->last_beat = INT64_MIN;
+    e->last_wake_step = INT64_MIN;
+    memset(e->stats.cycle_hist, 0, sizeof e->stats.cycle_hist);
+    atomic_store(&e->stats.cycles, 0);
+    atomic_store(&e->stats.frames, 0);
+    atomic_store(&e->stats.max_cycle_ns, 0);
+    bm_event junk;
+    while (ring_pop(e->feedback, &junk) == 0) {}
 }
 
 /* ---- the musician thread ---- */
@@ -618,6 +661,10 @@ int engine_start_musician_thread(bm_engine *e)
     if (e->musician_running) return 0;
     atomic_store(&e->musician_stop, 0);
     if (pthread_create(&e->musician_thread, NULL, musician_main, e) != 0) return -1;
+    /* real-time priority below the audio thread's where the system allows it; a normal thread
+     * otherwise (the lookahead absorbs ordinary scheduling delays) */
+    struct sched_param sp = {.sched_priority = 5};
+    pthread_setschedparam(e->musician_thread, SCHED_FIFO, &sp);
     e->musician_running = 1;
     return 0;
 }

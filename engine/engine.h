@@ -76,6 +76,8 @@ typedef struct bm_midi_in {
 typedef int (*bm_midi_write_fn)(void *ctx, uint32_t offset, const uint8_t *bytes, size_t n);
 
 typedef struct bm_io {
+    int64_t frame;                    /* the period's first frame on the driver's timeline (JACK
+                                         frame time, extended to 64 bits; offline: virtual) */
     uint32_t nframes;
     const float *audio_in[2];         /* NULL when absent */
     float *audio_out[2];              /* stereo out, written (not added) */
@@ -106,6 +108,11 @@ typedef struct bm_engine_stats {
     atomic_int output_peak_milli;
 } bm_engine_stats;
 
+/* Test hooks called at the start and end of every engine_process (NULL in normal use): the
+ * real-time safety test uses them to watch for allocation, locks and I/O inside the callback. */
+extern void (*bm_rt_enter_hook)(void);
+extern void (*bm_rt_leave_hook)(void);
+
 /* Default configuration: 48 kHz, 120 BPM in 4/4, 4 steps per beat, echo mode, every part audible,
  * bass on channel 2, drums 10, comping 3, lead 4, human 1. */
 void engine_config_defaults(bm_engine_config *cfg);
@@ -118,6 +125,10 @@ void engine_destroy(bm_engine *e);
 
 /* The process function: one period of audio and MIDI. Process thread only. */
 void engine_process(bm_engine *e, const bm_io *io);
+
+/* Touches every buffer the process function uses and runs it a few times on silence, so that the
+ * first real periods meet no page faults or cold code (call before going live). */
+void engine_prefault(bm_engine *e);
 
 /* Starts the musician thread (live use). 0 or -1. */
 int engine_start_musician_thread(bm_engine *e);

@@ -26,6 +26,8 @@ struct bm_jack {
     atomic_uint buffer_size;
     int active;
     void *midi_out_buf; /* the current period's MIDI out buffer (process thread only) */
+    uint32_t last_frame_time;
+    int64_t frame_high;  /* JACK's 32-bit frame time extended to 64 bits */
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -49,6 +51,10 @@ static int process(jack_nframes_t nframes, void *arg)
 {
     bm_jack *j = arg;
     bm_io io = {0};
+    uint32_t ft = jack_last_frame_time(j->client);
+    if (ft < j->last_frame_time) j->frame_high += (int64_t)1 << 32; /* wrapped after ~25 hours */
+    j->last_frame_time = ft;
+    io.frame = j->frame_high + ft;
     io.nframes = nframes;
     for (int i = 0; i < j->n_in; i++) io.audio_in[i] = jack_port_get_buffer(j->in[i], nframes);
     io.audio_out[0] = jack_port_get_buffer(j->out[0], nframes);

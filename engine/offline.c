@@ -199,6 +199,7 @@ int render_file(const bm_engine_config *cfg_in, const bm_render_opts *o, bm_rend
         }
         cap.start = start;
         bm_io io = {0};
+        io.frame = start;
         io.nframes = block;
         io.audio_out[0] = outl;
         io.audio_out[1] = outr;

@@ -1,0 +1,223 @@
+/* test_rtsafe.c: the process callback never allocates, frees, locks, sleeps or does I/O.
+ * malloc and friends, mutexes, and read/write are interposed in this test binary and armed by a
+ * thread-local flag that the engine's test hooks raise for the duration of engine_process. The
+ * sanitizer build replaces malloc itself, so this test runs in the plain build only. */
+#include "test.h"
+
+#ifndef BM_SANITIZED
+
+#include "jack_peer.h"
+#include "jackd.h"
+#include "engine/engine.h"
+#include "engine/jack_driver.h"
+#include "engine/offline.h"
+#include "engine/recorder.h"
+#include "engine/smf.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
+#include <unistd.h>
+
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void __libc_free(void *);
+extern void *__libc_memalign(size_t, size_t);
+
+static __thread int in_rt;
+static atomic_int violations;
+static char first_violation[64];
+
+static void violation(const char *what)
+{
+    if (atomic_fetch_add(&violations, 1) == 0) {
+        size_t n = strlen(what);
+        memcpy(first_violation, what, n < 63 ? n + 1 : 63);
+    }
+}
+
+#define WATCH(name) do { if (in_rt) violation(name); } while (0)
+
+void *malloc(size_t n) { WATCH("malloc"); return __libc_malloc(n); }
+void *calloc(size_t a, size_t b) { WATCH("calloc"); return __libc_calloc(a, b); }
+void *realloc(void *p, size_t n) { WATCH("realloc"); return __libc_realloc(p, n); }
+void free(void *p) { if (p) WATCH("free"); __libc_free(p); }
+void *aligned_alloc(size_t a, size_t n) { WATCH("aligned_alloc"); return __libc_memalign(a, n); }
+void *memalign(size_t a, size_t n) { WATCH("memalign"); return __libc_memalign(a, n); }
+int posix_memalign(void **out, size_t a, size_t n)
+{
+    WATCH("posix_memalign");
+    *out = __libc_memalign(a, n);
+    return *out ? 0 : 12;
+}
+
+#define FORWARD(ret, name, params, args)                                   \
+    ret name params                                                        \
+    {                                                                      \
+        WATCH(#name);                                                      \
+        static ret(*real) params;                                          \
+        if (!real) real = (ret(*) params)dlsym(RTLD_NEXT, #name);          \
+        return real args;                                                  \
+    }
+
+FORWARD(int, pthread_mutex_lock, (pthread_mutex_t *m), (m))
+FORWARD(int, pthread_mutex_trylock, (pthread_mutex_t *m), (m))
+FORWARD(int, pthread_rwlock_rdlock, (pthread_rwlock_t *l), (l))
+FORWARD(int, pthread_rwlock_wrlock, (pthread_rwlock_t *l), (l))
+FORWARD(int, pthread_cond_wait, (pthread_cond_t *c, pthread_mutex_t *m), (c, m))
+FORWARD(int, sem_wait, (sem_t *s), (s))
+FORWARD(ssize_t, write, (int fd, const void *b, size_t n), (fd, b, n))
+FORWARD(ssize_t, read, (int fd, void *b, size_t n), (fd, b, n))
+FORWARD(int, usleep, (useconds_t us), (us))
+FORWARD(int, nanosleep, (const struct timespec *a, struct timespec *b), (a, b))
+
+static void rt_enter(void) { in_rt = 1; }
+static void rt_leave(void) { in_rt = 0; }
+
+TEST(rtsafe_interposition_catches_a_malloc_in_the_callback)
+{
+    /* called through volatile pointers so that the compiler cannot see through them */
+    void *(*volatile alloc)(size_t) = malloc;
+    int (*volatile lock)(pthread_mutex_t *) = pthread_mutex_lock;
+    ssize_t (*volatile wr)(int, const void *, size_t) = write;
+    atomic_store(&violations, 0);
+    rt_enter();
+    void *p = alloc(16);
+    rt_leave();
+    free(p);
+    CHECK_EQ_INT(atomic_load(&violations), 1);
+    CHECK(!strcmp(first_violation, "malloc"));
+    atomic_store(&violations, 0);
+    pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    rt_enter();
+    lock(&m);
+    rt_leave();
+    pthread_mutex_unlock(&m);
+    CHECK_EQ_INT(atomic_load(&violations), 1);
+    atomic_store(&violations, 0);
+    rt_enter();
+    wr(-1, "", 0);
+    rt_leave();
+    CHECK_EQ_INT(atomic_load(&violations), 1);
+}
+
+/* A busy performance: many notes, chords, bends and controllers, over about 8 s. */
+static void write_busy(const char *path, int notes)
+{
+    smf *s = smf_new(480);
+    smf_add_track(s, "human");
+    for (int i = 0; i < notes; i++) {
+        uint64_t t = (uint64_t)i * 9; /* about 100 notes a second */
+        uint8_t on[3] = {0x90, (uint8_t)(40 + (i * 7) % 48), 100}, off[3] = {0x80, on[1], 0};
+        smf_add_midi(s, 0, t, on, 3);
+        smf_add_midi(s, 0, t + 300, off, 3);
+        if (i % 10 == 0) {
+            uint8_t bend[3] = {0xe0, 0, (uint8_t)(32 + i % 64)}, cc[3] = {0xb0, 1, (uint8_t)(i % 128)};
+            smf_add_midi(s, 0, t + 5, bend, 3);
+            smf_add_midi(s, 0, t + 7, cc, 3);
+        }
+    }
+    char err[256];
+    if (smf_write_file(s, path, err, sizeof err) != 0) test_fail(__FILE__, __LINE__, "%s", err);
+    smf_free(s);
+}
+
+TEST_TIMEOUT(rtsafe_live_session_never_allocates_locks_or_does_io, 90)
+{
+    test_jackd j;
+    test_jackd_start(&j, 48000, 64);
+    static peer p;
+    peer_open(&p, j.name, 20);
+    bm_jack_opts jo = {0};
+    jo.server_name = j.name;
+    jo.client_name = "bmrt";
+    jo.audio_inputs = 2;
+    char err[512];
+    bm_jack *jack = jack_driver_open(&jo, err, sizeof err);
+    CHECKF(jack, "%s", err);
+    bm_engine_config cfg;
+    engine_config_defaults(&cfg);
+    cfg.monitor_human = 1;
+    cfg.midi_clock_out = 1;
+    cfg.record = 1;
+    bm_engine *e = engine_create(&cfg, err, sizeof err);
+    CHECKF(e, "%s", err);
+    ring *rev, *raud;
+    engine_record_rings(e, &rev, &raud);
+    bm_recorder *rec = recorder_create(test_path("s.mid"), test_path("s.wav"), rev, raud, 48000, 120, 4, 4,
+                                       err, sizeof err);
+    CHECKF(rec, "%s", err);
+    CHECK(recorder_start_thread(rec) == 0);
+    engine_prefault(e);
+    bm_rt_enter_hook = rt_enter;
+    bm_rt_leave_hook = rt_leave;
+    atomic_store(&violations, 0);
+    CHECK(engine_start_musician_thread(e) == 0);
+    CHECKF(jack_driver_start(jack, e, err, sizeof err) == 0, "%s", err);
+    peer_connect(&p, "bmrt");
+    write_busy(test_path("busy.mid"), 1000);
+    int64_t start = peer_frame(&p) + 4800;
+    int n = peer_load_smf(&p, test_path("busy.mid"), start, 48000);
+    int64_t last = p.to_send[n - 1].frame;
+    /* meanwhile the control side changes tempo, swaps instruments, mutes parts and panics */
+    int step = 0;
+    while (peer_frame(&p) < last + 24000) {
+        usleep(100000);
+        bm_command c = {0};
+        switch (step++ % 5) {
+        case 0: c.type = BM_CMD_TEMPO; c.value = 90 + step % 60; break;
+        case 1: c.type = BM_CMD_INSTRUMENT; c.part = BM_PART_LEAD; c.ptr = synth_classic_create(step % 6, 16, 48000); break;
+        case 2: c.type = BM_CMD_PART_AUDIO; c.part = BM_PART_LEAD; c.value = step % 2; break;
+        case 3: c.type = BM_CMD_TAP; break;
+        case 4: c.type = BM_CMD_PANIC; break;
+        }
+        engine_command(e, &c);
+        engine_collect_garbage(e);
+        bm_event junk;
+        while (ring_pop(engine_feedback_ring(e), &junk) == 0) {}
+        while (ring_pop(engine_plan_ring(e), &junk) == 0) {}
+    }
+    jack_driver_close(jack);
+    bm_rt_enter_hook = NULL;
+    bm_rt_leave_hook = NULL;
+    const bm_engine_stats *st = engine_stats(e);
+    uint64_t cycles = atomic_load(&st->cycles), human = atomic_load(&st->human_notes), band = atomic_load(&st->band_notes);
+    recorder_finish(rec, err, sizeof err);
+    recorder_destroy(rec);
+    engine_destroy(e);
+    peer_close(&p);
+    test_jackd_stop(&j);
+    CHECKF(atomic_load(&violations) == 0, "%d calls that the process callback must not make, the first: %s",
+           atomic_load(&violations), first_violation);
+    CHECKF(cycles > 5000, "only %llu periods ran", (unsigned long long)cycles);
+    CHECKF(human >= 1000, "only %llu performer notes reached the engine", (unsigned long long)human);
+    CHECKF(band >= 500, "only %llu band notes were played", (unsigned long long)band);
+}
+
+TEST(rtsafe_offline_render_callback_never_allocates)
+{
+    write_busy(test_path("busy.mid"), 800);
+    bm_engine_config cfg;
+    engine_config_defaults(&cfg);
+    cfg.midi_clock_out = 1;
+    bm_render_opts o;
+    render_opts_defaults(&o);
+    o.in_mid = test_path("busy.mid");
+    o.out_mid = test_path("o.mid");
+    o.out_wav = test_path("o.wav");
+    bm_rt_enter_hook = rt_enter;
+    bm_rt_leave_hook = rt_leave;
+    atomic_store(&violations, 0);
+    bm_render_result res;
+    char err[256];
+    CHECKF(render_file(&cfg, &o, &res, err, sizeof err) == 0, "%s", err);
+    bm_rt_enter_hook = NULL;
+    bm_rt_leave_hook = NULL;
+    CHECKF(atomic_load(&violations) == 0, "%d forbidden calls, the first: %s", atomic_load(&violations),
+           first_violation);
+    CHECK_EQ_INT(res.human_notes, 800);
+}
+
+#endif
