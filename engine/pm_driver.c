@@ -96,10 +96,12 @@ static int find_device(const char *name, int want_input, char *err, size_t errle
     for (int i = 0; i < n; i++)
         if ((want_input ? devs[i].input : devs[i].output) && contains_nocase(devs[i].name, name))
             return devs[i].id;
-    snprintf(err, errlen, "no MIDI %s device matches '%s' (%s; 'bandmate devices' lists them)",
-             want_input ? "input" : "output", name,
-             n == 0 ? "no MIDI devices were found at all: is ALSA available and the device plugged in?"
-                    : "none of the devices has that in its name");
+    if (n == 0)
+        snprintf(err, errlen, "no MIDI %s device matches '%s': no MIDI devices were found at all (is ALSA "
+                 "available and the device plugged in?)", want_input ? "input" : "output", name);
+    else
+        snprintf(err, errlen, "no MIDI %s device matches '%s' ('bandmate devices' lists the %d there are)",
+                 want_input ? "input" : "output", name, n);
     return -1;
 }
 

@@ -36,8 +36,8 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
     lua_getallocf(L, &ud);
     bm_sandbox *s = ud;
     s->over_budget = 1;
-    luaL_error(L, "the script ran too long (more than %ld instructions in one call) and was stopped",
-               s->budget);
+    luaL_error(L, "the script ran too long (more than %I instructions in one call) and was stopped",
+               (lua_Integer)s->budget);
 }
 
 /* Only these globals survive: pure functions and libraries without access to the system. */
@@ -146,5 +146,10 @@ int sandbox_run_file(bm_sandbox *s, const char *path, char *err, size_t errlen)
         lua_pop(L, 1);
         return -1;
     }
-    return sandbox_pcall(s, 0, 1, err, errlen);
+    rc = sandbox_pcall(s, 0, 1, err, errlen);
+    if (rc != 0 && err) {
+        char *nl = strchr(err, '\n'); /* the first line says what went wrong; the traceback is for scripts */
+        if (nl) *nl = 0;
+    }
+    return rc;
 }

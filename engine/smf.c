@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -352,6 +353,12 @@ int smf_read_mem(const uint8_t *data, size_t len, smf **out, char *err, size_t e
 int smf_read_file(const char *path, smf **out, char *err, size_t errlen)
 {
     *out = NULL;
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        set_err(err, errlen, "%s is not a usable MIDI file: it is %s", path,
+                S_ISDIR(st.st_mode) ? "a folder" : "not a regular file");
+        return -1;
+    }
     FILE *f = fopen(path, "rb");
     if (!f) {
         set_err(err, errlen, "cannot open %s: %s", path, strerror(errno));

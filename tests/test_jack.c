@@ -90,3 +90,125 @@ static void timing_at(int period)
 TEST_TIMEOUT(jack_timing_at_64_frames, 90) { timing_at(64); }
 
 TEST_TIMEOUT(jack_timing_at_256_frames, 90) { timing_at(256); }
+
+/* Finds the one recorded session file with this extension in dir. */
+static const char *find_session(const char *dir, const char *ext)
+{
+    static char path[2][1024];
+    static int which;
+    char cmd[1100], out[1024];
+    snprintf(cmd, sizeof cmd, "ls %s/session-*.%s", dir, ext);
+    if (test_run(cmd, out, sizeof out, 5) != 0) return NULL;
+    char *nl = strchr(out, '\n');
+    if (nl) *nl = 0;
+    which ^= 1;
+    snprintf(path[which], sizeof path[which], "%s", out);
+    return path[which];
+}
+
+static void check_recording(const char *dir, double min_seconds, int min_notes)
+{
+    const char *mid = find_session(dir, "mid"), *wav = find_session(dir, "wav");
+    CHECKF(mid && wav, "no recording in %s", dir);
+    smf *s;
+    char err[512];
+    CHECKF(smf_read_file(mid, &s, err, sizeof err) == 0, "the recorded MIDI is damaged: %s", err);
+    CHECK_EQ_INT(s->ntracks, 5);
+    int notes = 0;
+    for (size_t i = 0; i < s->tracks[0].n; i++)
+        notes += s->tracks[0].events[i].kind == SMF_MIDI && (s->tracks[0].events[i].bytes[0] & 0xf0) == 0x90;
+    smf_free(s);
+    CHECKF(notes >= min_notes, "the recorded MIDI has %d performer notes, expected at least %d", notes, min_notes);
+    SF_INFO info = {0};
+    SNDFILE *f = sf_open(wav, SFM_READ, &info);
+    CHECKF(f, "the recorded WAV is damaged: %s", sf_strerror(NULL));
+    sf_close(f);
+    CHECKF(info.frames >= (sf_count_t)(min_seconds * 48000), "the recorded WAV holds %.2f s, expected %.2f",
+           info.frames / 48000.0, min_seconds);
+}
+
+/* Plays notes until the given time (seconds from now). */
+static int64_t play_for(peer *p, double seconds)
+{
+    smf *s = smf_new(480);
+    smf_add_track(s, "human");
+    int n = (int)(seconds * 4);
+    for (int i = 0; i < n; i++) {
+        uint8_t on[3] = {0x90, (uint8_t)(60 + i % 12), 90}, off[3] = {0x80, on[1], 0};
+        smf_add_midi(s, 0, (uint64_t)i * 240, on, 3);
+        smf_add_midi(s, 0, (uint64_t)i * 240 + 120, off, 3);
+    }
+    char err[256];
+    smf_write_file(s, test_path("notes.mid"), err, sizeof err);
+    smf_free(s);
+    int64_t start = peer_frame(p) + 2400;
+    peer_load_smf(p, test_path("notes.mid"), start, 48000);
+    return start;
+}
+
+TEST_TIMEOUT(jack_server_death_is_a_clean_exit_and_keeps_the_recording, 60)
+{
+    test_jackd j;
+    test_jackd_start(&j, 48000, 256);
+    static peer p;
+    peer_open(&p, j.name, 10);
+    const char *dir = test_path("rec");
+    const char *args[] = {"run", "--server", j.name, "--name", "bmut", "--record", dir, "--quiet", NULL};
+    pid_t pid = spawn_bandmate(test_path("bandmate.log"), args);
+    peer_connect(&p, "bmut");
+    int64_t start = play_for(&p, 3);
+    while (peer_frame(&p) < start + 3 * 48000) usleep(20000);
+    test_jackd_kill(&j);
+    int rc = spawn_wait(pid, 10);
+    const char *log = slurp(test_path("bandmate.log"));
+    CHECKF(rc == 3, "bandmate exited with %d after the server died (expected 3): %s", rc, log);
+    CHECK_STR_CONTAINS(log, "the JACK server went away");
+    CHECK_STR_CONTAINS(log, "the recording is saved");
+    check_recording(dir, 2.5, 10);
+}
+
+TEST_TIMEOUT(jack_killed_bandmate_loses_at_most_the_last_second, 60)
+{
+    test_jackd j;
+    test_jackd_start(&j, 48000, 256);
+    static peer p;
+    peer_open(&p, j.name, 10);
+    const char *dir = test_path("rec");
+    const char *args[] = {"run", "--server", j.name, "--name", "bmut", "--record", dir, "--quiet", NULL};
+    pid_t pid = spawn_bandmate(test_path("bandmate.log"), args);
+    peer_connect(&p, "bmut");
+    int64_t start = play_for(&p, 5);
+    while (peer_frame(&p) < start + 5 * 48000) usleep(20000);
+    kill(pid, SIGKILL);
+    spawn_wait(pid, 5);
+    peer_close(&p);
+    test_jackd_stop(&j);
+    /* 5 s played at 4 notes a second: at least the first 3.5 s must be in the files */
+    check_recording(dir, 3.5, 14);
+}
+
+TEST_TIMEOUT(jack_buffer_size_change_while_playing, 60)
+{
+    test_jackd j;
+    test_jackd_start(&j, 48000, 256);
+    static peer p;
+    peer_open(&p, j.name, 10);
+    const char *args[] = {"run", "--server", j.name, "--name", "bmut", "--no-record", "--quiet", NULL};
+    pid_t pid = spawn_bandmate(test_path("bandmate.log"), args);
+    peer_connect(&p, "bmut");
+    int64_t start = play_for(&p, 4);
+    while (peer_frame(&p) < start + 48000) usleep(20000);
+    int rc_bs = jack_set_buffer_size(p.player, 128);
+    while (peer_frame(&p) < start + 5 * 48000) usleep(20000);
+    kill(pid, SIGTERM);
+    int rc = spawn_wait(pid, 10);
+    CHECKF(rc == 0, "bandmate exited with %d: %s", rc, slurp(test_path("bandmate.log")));
+    peer_close(&p);
+    test_jackd_stop(&j);
+    if (rc_bs != 0) test_skip("the dummy backend refused to change its buffer size");
+    /* the echoes kept coming after the change */
+    int late_echoes = 0;
+    for (int k = 0; k < p.n_got; k++)
+        if (p.got[k].bytes[0] == 0x93 && p.got[k].frame > start + 2 * 48000) late_echoes++;
+    CHECKF(late_echoes >= 8, "only %d echoes after the buffer size changed", late_echoes);
+}

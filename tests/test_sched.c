@@ -2,10 +2,15 @@
 #include "test.h"
 #include "engine/sched.h"
 
+static void *allocated;
+
+static void release(void) { free(allocated); }
+
 static sched *make(size_t cap)
 {
-    void *mem = malloc(sched_memneeded(cap));
-    return sched_init(mem, cap);
+    allocated = malloc(sched_memneeded(cap));
+    atexit(release);
+    return sched_init(allocated, cap);
 }
 
 TEST(sched_emits_frame_and_beat_events_in_their_period_in_order)

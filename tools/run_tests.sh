@@ -17,6 +17,7 @@ for variant in plain asan; do
   echo "== running the $variant suite"
   out=$(mktemp)
   BM_BINDIR=$dir ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+    LSAN_OPTIONS=suppressions=$(pwd)/tests/lsan.supp:print_suppressions=0 \
     "$dir/tests/bm_tests" "$@" | tee "$out"
   last=$(tail -n 1 "$out")
   rm -f "$out"
