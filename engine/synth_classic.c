@@ -35,7 +35,7 @@ static const struct preset presets[BM_NUM_CLASSIC_PRESETS] = {
     [BM_CLASSIC_KEYS] = {"keys", W_FM, 0, 0, 5000, 0, 0, 0.7f, 0.002f, 1.6f, 0.0f, 0.35f,
                          0, 0, 1, 0.5f, 0, 0.05f, 5, 1.0f, 2.2f, 0.6f, 0.30f},
     [BM_CLASSIC_LEAD] = {"lead", W_SAW, 9, 0, 900, 2.0f, 0.5f, 1.6f, 0.01f, 0.3f, 0.8f, 0.15f,
-                         0.005f, 0.4f, 0.4f, 0.2f, 0.045f, 0.25f, 5.5f, 0, 0, 0, 0.30f},
+                         0.005f, 0.4f, 0.4f, 0.2f, 0, 0.25f, 5.5f, 0, 0, 0, 0.30f},
     [BM_CLASSIC_PAD] = {"pad", W_SAW, 14, 0, 700, 1.0f, 0.3f, 0.8f, 0.35f, 1.0f, 0.85f, 0.9f,
                         0.6f, 1.5f, 0.6f, 1.0f, 0, 0.08f, 4.5f, 0, 0, 0, 0.20f},
     [BM_CLASSIC_ORGAN] = {"organ", W_ORGAN, 0, 0, 6000, 0, 0, 0.7f, 0.005f, 0.05f, 1.0f, 0.04f,
