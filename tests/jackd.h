@@ -1,21 +1,16 @@
-/* jackd.h: a private JACK server (dummy backend) for a test, under a unique name, always stopped:
- * explicitly, or by the kernel when the test process dies (parent-death signal). */
+/* jackd.h: a private JACK server (dummy backend) for a test, always stopped: explicitly, or by the
+ * kernel when the test process dies. */
 #pragma once
 
-#include <sys/types.h>
+#include "engine/jackd_spawn.h"
 
-typedef struct test_jackd {
-    pid_t pid;
-    char name[64];
-    int rate, period;
-} test_jackd;
+typedef bm_jackd test_jackd;
 
-/* Starts jackd -d dummy at rate and period and waits until it accepts clients; fails the test
- * (or skips it when jackd is not installed). */
+/* Starts it (log in the test's scratch folder) or fails the test. */
 void test_jackd_start(test_jackd *j, int rate, int period);
 
-/* Stops the server (SIGTERM, then SIGKILL after 3 s) and waits for it. */
+/* Stops it cleanly. */
 void test_jackd_stop(test_jackd *j);
 
-/* Kills the server at once (SIGKILL), as a crash would. */
+/* Kills it at once, as a crash would. */
 void test_jackd_kill(test_jackd *j);
