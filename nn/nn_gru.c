@@ -57,7 +57,7 @@ void nn_gru_backward(float *dx, float *dw_ih, float *dw_hh, float *db_ih, float 
                 float rv = r[j], zv = z[j], nv = n[j];
                 float d = dht[o + j] + dhn[o + j];
                 float dan = d * (1.0f - zv) * (1.0f - nv * nv);
-                float dz = d * (nv - hp[o + j]);
+                float dz = d * (hp[o + j] - nv);
                 float dar = dan * hnt[o + j] * rv * (1.0f - rv);
                 float daz = dz * zv * (1.0f - zv);
                 dhd[o + j] = d * zv;
