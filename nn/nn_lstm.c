@@ -1,47 +1,123 @@
 /* nn_lstm.c: LSTM layer over a time-major batch: one sgemm for the input projection of the whole
  * sequence, one small sgemm per step for the recurrence, fused element-wise gate math; the
- * backward pass mirrors it and gathers the weight gradients in three large sgemms. */
+ * recurrence is independent per batch row, so rows are split across cores with no per-step
+ * synchronisation. The backward pass mirrors it and gathers the weight gradients in three large
+ * sgemms. */
 #include "nn/nn_kern.h"
 #include "nn/nn_layers.h"
 #include "nn/nn_ops.h"
+#include "nn/nn_par.h"
 
 #include <string.h>
 
-/* acts layout (per T*B row): gates 4H | c H | tanh(c) H | h_prev H | c_prev H; then 3*B*H work. */
+/* acts layout (per T*B row): gates 4H | c H | tanh(c) H | h_prev H | c_prev H; then 2*B*H work. */
 size_t nn_lstm_acts_size(int T, int B, int H)
 {
-    return (size_t)T * B * 8 * H + (size_t)3 * B * H;
+    return (size_t)T * B * 8 * H + (size_t)2 * B * H;
+}
+
+struct lstm_job {
+    int T, B, H, chunks;
+    float *h, *acts, *hT, *cT;
+    const float *h0, *c0, *dh, *w_hh;
+    const uint8_t *reset;
+};
+
+/* Rows [b0, b1) of chunk i. */
+static void chunk_rows(const struct lstm_job *j, int i, int *b0, int *b1)
+{
+    *b0 = (int)((long)j->B * i / j->chunks);
+    *b1 = (int)((long)j->B * (i + 1) / j->chunks);
+}
+
+/* Number of row chunks: one per thread, with at least 4 rows each. */
+int nn_row_chunks(int B)
+{
+    int n = nn_threads();
+    while (n > 1 && B / n < 4) n--;
+    return n;
+}
+
+static void fwd_rows(void *ctx, int chunk)
+{
+    const struct lstm_job *j = ctx;
+    const nn_kern *k = nn_kern_get();
+    int T = j->T, B = j->B, H = j->H, b0, b1;
+    chunk_rows(j, chunk, &b0, &b1);
+    int nb = b1 - b0;
+    size_t TB = (size_t)T * B, BH = (size_t)B * H, G = 4 * (size_t)H;
+    float *gates = j->acts, *cs = gates + TB * G, *tcs = cs + TB * H, *hps = tcs + TB * H;
+    float *cps = hps + TB * H;
+    size_t rb = (size_t)b0 * H, len = sizeof(float) * (size_t)nb * H;
+    for (int t = 0; t < T; t++) {
+        float *hp = hps + t * BH + rb, *cp = cps + t * BH + rb;
+        const float *hsrc = t ? j->h + (t - 1) * BH : j->h0, *csrc = t ? cs + (t - 1) * BH : j->c0;
+        if (hsrc) memcpy(hp, hsrc + rb, len);
+        else memset(hp, 0, len);
+        if (csrc) memcpy(cp, csrc + rb, len);
+        else memset(cp, 0, len);
+        if (j->reset)
+            for (int bb = b0; bb < b1; bb++)
+                if (j->reset[(size_t)t * B + bb]) {
+                    memset(hp + (size_t)(bb - b0) * H, 0, sizeof(float) * H);
+                    memset(cp + (size_t)(bb - b0) * H, 0, sizeof(float) * H);
+                }
+        float *g = gates + ((size_t)t * B + b0) * G;
+        nn_gemm(0, 1, nb, (int)G, H, 1.0f, hp, j->w_hh, 1.0f, g);
+        k->lstm_cell(g, cp, cs + t * BH + rb, tcs + t * BH + rb, j->h + t * BH + rb, nb, H);
+    }
 }
 
 void nn_lstm_forward(float *h, float *acts, float *hT, float *cT, const float *x, const float *h0,
                      const float *c0, const uint8_t *reset, const float *w_ih, const float *w_hh,
                      const float *b, int T, int B, int I, int H)
 {
-    const nn_kern *k = nn_kern_get();
     size_t TB = (size_t)T * B, BH = (size_t)B * H, G = 4 * (size_t)H;
-    float *gates = acts, *cs = gates + TB * G, *tcs = cs + TB * H, *hps = tcs + TB * H;
-    float *cps = hps + TB * H;
+    float *gates = acts, *cs = gates + TB * G;
     for (size_t r = 0; r < TB; r++) memcpy(gates + r * G, b, sizeof(float) * G);
     nn_gemm(0, 1, (int)TB, (int)G, I, 1.0f, x, w_ih, 1.0f, gates);
-    for (int t = 0; t < T; t++) {
-        float *hp = hps + t * BH, *cp = cps + t * BH;
-        const float *hsrc = t ? h + (t - 1) * BH : h0, *csrc = t ? cs + (t - 1) * BH : c0;
-        if (hsrc) memcpy(hp, hsrc, sizeof(float) * BH);
-        else memset(hp, 0, sizeof(float) * BH);
-        if (csrc) memcpy(cp, csrc, sizeof(float) * BH);
-        else memset(cp, 0, sizeof(float) * BH);
-        if (reset)
-            for (int bb = 0; bb < B; bb++)
-                if (reset[(size_t)t * B + bb]) {
-                    memset(hp + (size_t)bb * H, 0, sizeof(float) * H);
-                    memset(cp + (size_t)bb * H, 0, sizeof(float) * H);
-                }
-        float *g = gates + t * B * G;
-        nn_gemm(0, 1, B, (int)G, H, 1.0f, hp, w_hh, 1.0f, g);
-        k->lstm_cell(g, cp, cs + t * BH, tcs + t * BH, h + t * BH, B, H);
-    }
+    struct lstm_job j = {T, B, H, nn_row_chunks(B), h, acts, hT, cT, h0, c0, NULL, w_hh, reset};
+    nn_parallel(j.chunks, fwd_rows, &j);
     if (hT) memmove(hT, h + (T - 1) * BH, sizeof(float) * BH);
     if (cT) memmove(cT, cs + (T - 1) * BH, sizeof(float) * BH);
+}
+
+static void bwd_rows(void *ctx, int chunk)
+{
+    const struct lstm_job *j = ctx;
+    int T = j->T, B = j->B, H = j->H, b0, b1;
+    chunk_rows(j, chunk, &b0, &b1);
+    int nb = b1 - b0;
+    size_t TB = (size_t)T * B, BH = (size_t)B * H, G = 4 * (size_t)H, rb = (size_t)b0 * H;
+    float *gates = j->acts, *cs = gates + TB * G, *tcs = cs + TB * H, *hps = tcs + TB * H;
+    float *cps = hps + TB * H, *dhn = cps + TB * H + rb, *dcn = cps + TB * H + BH + rb;
+    memset(dhn, 0, sizeof(float) * (size_t)nb * H);
+    memset(dcn, 0, sizeof(float) * (size_t)nb * H);
+    for (int t = T - 1; t >= 0; t--) {
+        float *g = gates + ((size_t)t * B + b0) * G; /* becomes the pre-activation gradient */
+        const float *cp = cps + t * BH + rb, *tc = tcs + t * BH + rb, *dht = j->dh + t * BH + rb;
+        for (int bb = 0; bb < nb; bb++) {
+            float *gi = g + bb * G, *gf = gi + H, *gg = gf + H, *go = gg + H;
+            size_t o = (size_t)bb * H;
+            for (int q = 0; q < H; q++) {
+                float i = gi[q], f = gf[q], gv = gg[q], ov = go[q], tcv = tc[o + q];
+                float dhv = dht[o + q] + dhn[o + q];
+                float dc = dcn[o + q] + dhv * ov * (1.0f - tcv * tcv);
+                gi[q] = dc * gv * i * (1.0f - i);
+                gf[q] = dc * cp[o + q] * f * (1.0f - f);
+                gg[q] = dc * i * (1.0f - gv * gv);
+                go[q] = dhv * tcv * ov * (1.0f - ov);
+                dcn[o + q] = dc * f;
+            }
+        }
+        nn_gemm(0, 0, nb, H, (int)G, 1.0f, g, j->w_hh, 0.0f, dhn);
+        if (j->reset)
+            for (int bb = b0; bb < b1; bb++)
+                if (j->reset[(size_t)t * B + bb]) {
+                    memset(dhn + (size_t)(bb - b0) * H, 0, sizeof(float) * H);
+                    memset(dcn + (size_t)(bb - b0) * H, 0, sizeof(float) * H);
+                }
+    }
 }
 
 void nn_lstm_backward(float *dx, float *dw_ih, float *dw_hh, float *db, float *dh0, float *dc0,
@@ -49,34 +125,11 @@ void nn_lstm_backward(float *dx, float *dw_ih, float *dw_hh, float *db, float *d
                       const float *w_ih, const float *w_hh, int T, int B, int I, int H)
 {
     size_t TB = (size_t)T * B, BH = (size_t)B * H, G = 4 * (size_t)H;
-    float *gates = acts, *cs = gates + TB * G, *tcs = cs + TB * H, *hps = tcs + TB * H;
-    float *cps = hps + TB * H, *dhn = cps + TB * H, *dcn = dhn + BH;
-    memset(dhn, 0, sizeof(float) * 2 * BH);
-    for (int t = T - 1; t >= 0; t--) {
-        float *g = gates + t * B * G; /* becomes the pre-activation gradient in place */
-        const float *cp = cps + t * BH, *tc = tcs + t * BH, *dht = dh + t * BH;
-        for (int bb = 0; bb < B; bb++) {
-            float *gi = g + bb * G, *gf = gi + H, *gg = gf + H, *go = gg + H;
-            size_t o = (size_t)bb * H;
-            for (int j = 0; j < H; j++) {
-                float i = gi[j], f = gf[j], gv = gg[j], ov = go[j], tcv = tc[o + j];
-                float dhv = dht[o + j] + dhn[o + j];
-                float dc = dcn[o + j] + dhv * ov * (1.0f - tcv * tcv);
-                gi[j] = dc * gv * i * (1.0f - i);
-                gf[j] = dc * cp[o + j] * f * (1.0f - f);
-                gg[j] = dc * i * (1.0f - gv * gv);
-                go[j] = dhv * tcv * ov * (1.0f - ov);
-                dcn[o + j] = dc * f;
-            }
-        }
-        nn_gemm(0, 0, B, H, (int)G, 1.0f, g, w_hh, 0.0f, dhn);
-        if (reset)
-            for (int bb = 0; bb < B; bb++)
-                if (reset[(size_t)t * B + bb]) {
-                    memset(dhn + (size_t)bb * H, 0, sizeof(float) * H);
-                    memset(dcn + (size_t)bb * H, 0, sizeof(float) * H);
-                }
-    }
+    float *gates = acts, *hps = gates + TB * G + 2 * TB * H, *dhn = hps + 2 * TB * H;
+    float *dcn = dhn + BH;
+    struct lstm_job j = {T, B, H, nn_row_chunks(B), NULL, acts, NULL, NULL, NULL, NULL, dh, w_hh,
+                         reset};
+    nn_parallel(j.chunks, bwd_rows, &j);
     if (dh0)
         for (size_t i = 0; i < BH; i++) dh0[i] += dhn[i];
     if (dc0)
@@ -87,5 +140,5 @@ void nn_lstm_backward(float *dx, float *dw_ih, float *dw_hh, float *db, float *d
     if (dx) nn_gemm(0, 0, (int)TB, I, (int)G, 1.0f, dg, w_ih, 1.0f, dx);
     if (db)
         for (size_t r = 0; r < TB; r++)
-            for (size_t j = 0; j < G; j++) db[j] += dg[r * G + j];
+            for (size_t q = 0; q < G; q++) db[q] += dg[r * G + q];
 }

@@ -1,5 +1,6 @@
 /* nn_ops.c: OpenBLAS products, activations, softmax, layer norm, CPU checks. */
 #include "nn/nn_ops.h"
+#include "nn/nn_par.h"
 
 #include <cblas.h>
 #include <cpuid.h>
@@ -10,6 +11,39 @@
 
 static int n_threads;
 
+struct gemm_job {
+    int ta, tb, M, N, K, chunks, split_n;
+    float alpha, beta;
+    const float *A, *B;
+    float *C;
+};
+
+/* One block of rows (or columns) of C, on one thread with single-threaded OpenBLAS. */
+static void gemm_part(void *ctx, int i)
+{
+    const struct gemm_job *g = ctx;
+    int len = g->split_n ? g->N : g->M;
+    int a = (int)((long)len * i / g->chunks), b = (int)((long)len * (i + 1) / g->chunks);
+    a &= ~15; /* keep blocks aligned for the kernels */
+    if (i + 1 < g->chunks) b &= ~15;
+    if (b <= a) return;
+    int lda = g->ta ? g->M : g->K, ldb = g->tb ? g->K : g->N;
+    const float *A = g->A, *B = g->B;
+    float *C = g->C;
+    int M = g->M, N = g->N;
+    if (g->split_n) {
+        B += g->tb ? (size_t)a * g->K : (size_t)a;
+        C += a;
+        N = b - a;
+    } else {
+        A += g->ta ? (size_t)a : (size_t)a * g->K;
+        C += (size_t)a * g->N;
+        M = b - a;
+    }
+    cblas_sgemm(CblasRowMajor, g->ta ? CblasTrans : CblasNoTrans, g->tb ? CblasTrans : CblasNoTrans,
+                M, N, g->K, g->alpha, A, lda, B, ldb, g->beta, C, g->N);
+}
+
 void nn_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, const float *B,
              float beta, float *C)
 {
@@ -19,8 +53,20 @@ void nn_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, c
         return;
     }
     if (!n_threads) nn_set_threads(0);
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M,
-                N, K, alpha, A, ta ? M : K, B, tb ? K : N, beta, C, N);
+    struct gemm_job g = {ta, tb, M, N, K, 1, 0, alpha, beta, A, B, C};
+    /* Large products are split across threads here rather than inside OpenBLAS: its own workers
+     * spin after each call and would steal the cores from the recurrences that follow. */
+    if (n_threads > 1 && !nn_in_parallel() && (double)M * N * K > 4e6) {
+        g.chunks = n_threads;
+        g.split_n = M < 32 * n_threads;
+        if ((g.split_n ? N : M) >= 32 * n_threads) {
+            nn_parallel(g.chunks, gemm_part, &g);
+            return;
+        }
+        g.chunks = 1;
+        g.split_n = 0;
+    }
+    gemm_part(&g, 0);
 }
 
 void nn_set_threads(int n)
@@ -30,7 +76,7 @@ void nn_set_threads(int n)
         n = c > 0 ? (int)c : 1;
     }
     n_threads = n;
-    openblas_set_num_threads(n);
+    openblas_set_num_threads(1);
 }
 
 int nn_threads(void)
