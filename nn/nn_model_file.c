@@ -215,7 +215,7 @@ static int get_name(struct rd *r, char *out)
     uint8_t n = get_u8(r);
     if (n == 0 || n > NN_NAME_MAX || get(r, out, n)) return -1;
     out[n] = 0;
-    return nn_name_ok(out) ? 0 : -1;
+    return strlen(out) == n && nn_name_ok(out) ? 0 : -1;
 }
 
 nn_model *nn_model_load_mem(const void *buf, size_t len, const char *what, char *err,
@@ -322,11 +322,16 @@ nn_model *nn_model_load_mem(const void *buf, size_t len, const char *what, char 
         uint64_t offset = get_u64(&r);
         if (r.short_read) goto truncated;
         if (nn_model_find(m, key)) goto duplicate;
-        size_t expect = m->size * 4;
-        if (nn_model_add(m, key, ndim, shape) < 0) {
-            nn_seterr(err, errlen, "%s is malformed: tensor '%s' is too large", what, key);
-            goto fail;
+        size_t expect = m->size * 4, count = 1;
+        for (int d = 0; d < ndim; d++) {
+            count *= (size_t)shape[d];
+            if (count > len / 4) {
+                nn_seterr(err, errlen, "%s is malformed: tensor '%s' is larger than the file",
+                          what, key);
+                goto fail;
+            }
         }
+        if (nn_model_add(m, key, ndim, shape) < 0) goto oom;
         if (offset != expect) {
             nn_seterr(err, errlen, "%s is malformed: tensor '%s' starts at byte %llu of the data "
                       "where %zu was expected", what, key, (unsigned long long)offset, expect);
@@ -341,10 +346,15 @@ nn_model *nn_model_load_mem(const void *buf, size_t len, const char *what, char 
                   m->size * 4);
         goto fail;
     }
+    for (size_t i = r.pos; i < data_start; i++)
+        if (p[i]) goto padding;
     if (nn_model_alloc(m)) goto oom;
     for (int i = 0; i < m->n_tensors; i++) {
         nn_tensor *t = &m->tensors[i];
         const uint8_t *src = p + data_start + t->offset * 4;
+        size_t end = i + 1 < m->n_tensors ? m->tensors[i + 1].offset : m->size;
+        for (size_t k = (t->offset + t->size) * 4; k < end * 4; k++)
+            if (p[data_start + k]) goto padding;
         for (size_t k = 0; k < t->size; k++) {
             uint32_t bits = (uint32_t)src[4 * k] | (uint32_t)src[4 * k + 1] << 8 |
                             (uint32_t)src[4 * k + 2] << 16 | (uint32_t)src[4 * k + 3] << 24;
@@ -358,6 +368,9 @@ nn_model *nn_model_load_mem(const void *buf, size_t len, const char *what, char 
     }
     return m;
 
+padding:
+    nn_seterr(err, errlen, "%s is malformed: its padding bytes are not zero", what);
+    goto fail;
 truncated:
     nn_seterr(err, errlen, "%s is malformed: its tables run past the end of the file", what);
     goto fail;
