@@ -99,7 +99,7 @@ static size_t mutate(const struct blob *s, uint8_t *out, size_t cap)
                 size_t len = 1 + rnd() % (n / 2);
                 size_t from = rnd() % (n - len);
                 memmove(out + pos + len, out + pos, n - pos);
-                memcpy(out + pos, out + from + (from >= pos ? len : 0), len);
+                memmove(out + pos, out + from + (from >= pos ? len : 0), len);
                 n += len;
             }
             break;
