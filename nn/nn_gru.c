@@ -1,15 +1,22 @@
 /* nn_gru.c: GRU layer over a time-major batch (PyTorch's formulation: the reset gate multiplies
  * the hidden part of the candidate, h = (1 - z) n + z h_prev). */
+#include "nn/nn_gemm_packed.h"
 #include "nn/nn_kern.h"
 #include "nn/nn_layers.h"
 #include "nn/nn_ops.h"
 
 #include <string.h>
 
-/* acts layout (per T*B row): x gates 3H | h gates 3H | hn H | h_prev H; then 2*B*H work. */
+/* acts layout: W_hh packed for the forward and the backward product; then per T*B row:
+ * x gates 3H | h gates 3H | hn H | h_prev H; then 2*B*H work. */
+static size_t packed_floats(int H)
+{
+    return nn_packb_size(3 * H, H) + nn_packb_size(H, 3 * H);
+}
+
 size_t nn_gru_acts_size(int T, int B, int H)
 {
-    return (size_t)T * B * 8 * H + (size_t)2 * B * H;
+    return packed_floats(H) + (size_t)T * B * 8 * H + (size_t)2 * B * H;
 }
 
 void nn_gru_forward(float *h, float *acts, float *hT, const float *x, const float *h0,
@@ -18,7 +25,8 @@ void nn_gru_forward(float *h, float *acts, float *hT, const float *x, const floa
 {
     const nn_kern *k = nn_kern_get();
     size_t TB = (size_t)T * B, BH = (size_t)B * H, G = 3 * (size_t)H;
-    float *xg = acts, *hg = xg + TB * G, *hn = hg + TB * G, *hps = hn + TB * H;
+    float *xg = acts + packed_floats(H), *hg = xg + TB * G, *hn = hg + TB * G, *hps = hn + TB * H;
+    nn_packb(acts, w_hh, 1, (int)G, H);
     for (size_t r = 0; r < TB; r++) {
         memcpy(xg + r * G, b_ih, sizeof(float) * G);
         memcpy(hg + r * G, b_hh, sizeof(float) * G);
@@ -32,7 +40,7 @@ void nn_gru_forward(float *h, float *acts, float *hT, const float *x, const floa
         if (reset)
             for (int bb = 0; bb < B; bb++)
                 if (reset[(size_t)t * B + bb]) memset(hp + (size_t)bb * H, 0, sizeof(float) * H);
-        nn_gemm(0, 1, B, (int)G, H, 1.0f, hp, w_hh, 1.0f, hg + t * B * G);
+        nn_gemm_packed(B, (int)G, H, hp, H, acts, w_hh, 1, hg + t * B * G, (int)G, 1);
         k->gru_cell(xg + t * B * G, hg + t * B * G, hp, hn + t * BH, h + t * BH, B, H);
     }
     if (hT) memmove(hT, h + (T - 1) * BH, sizeof(float) * BH);
@@ -43,8 +51,9 @@ void nn_gru_backward(float *dx, float *dw_ih, float *dw_hh, float *db_ih, float 
                      const float *w_ih, const float *w_hh, int T, int B, int I, int H)
 {
     size_t TB = (size_t)T * B, BH = (size_t)B * H, G = 3 * (size_t)H;
-    float *xg = acts, *hg = xg + TB * G, *hn = hg + TB * G, *hps = hn + TB * H;
-    float *dhn = hps + TB * H, *dhd = dhn + BH;
+    float *xg = acts + packed_floats(H), *hg = xg + TB * G, *hn = hg + TB * G, *hps = hn + TB * H;
+    float *dhn = hps + TB * H, *dhd = dhn + BH, *pk = acts + nn_packb_size((int)G, H);
+    nn_packb(pk, w_hh, 0, H, (int)G);
     memset(dhn, 0, sizeof(float) * BH);
     for (int t = T - 1; t >= 0; t--) {
         float *gx = xg + t * B * G, *gh = hg + t * B * G; /* become gradients in place */
@@ -68,7 +77,7 @@ void nn_gru_backward(float *dx, float *dw_ih, float *dw_hh, float *db_ih, float 
             }
         }
         memcpy(dhn, dhd, sizeof(float) * BH);
-        nn_gemm(0, 0, B, H, (int)G, 1.0f, gh, w_hh, 1.0f, dhn);
+        nn_gemm_packed(B, H, (int)G, gh, (int)G, pk, w_hh, 0, dhn, H, 1);
         if (reset)
             for (int bb = 0; bb < B; bb++)
                 if (reset[(size_t)t * B + bb]) memset(dhn + (size_t)bb * H, 0, sizeof(float) * H);

@@ -3,6 +3,7 @@
  * recurrence is independent per batch row, so rows are split across cores with no per-step
  * synchronisation. The backward pass mirrors it and gathers the weight gradients in three large
  * sgemms. */
+#include "nn/nn_gemm_packed.h"
 #include "nn/nn_kern.h"
 #include "nn/nn_layers.h"
 #include "nn/nn_ops.h"
@@ -10,16 +11,22 @@
 
 #include <string.h>
 
-/* acts layout (per T*B row): gates 4H | c H | tanh(c) H | h_prev H | c_prev H; then 2*B*H work. */
+/* acts layout: W_hh packed for the forward and for the backward product; then per T*B row:
+ * gates 4H | c H | tanh(c) H | h_prev H | c_prev H; then 2*B*H work. */
+static size_t packed_floats(int H)
+{
+    return nn_packb_size(4 * H, H) + nn_packb_size(H, 4 * H);
+}
+
 size_t nn_lstm_acts_size(int T, int B, int H)
 {
-    return (size_t)T * B * 8 * H + (size_t)2 * B * H;
+    return packed_floats(H) + (size_t)T * B * 8 * H + (size_t)2 * B * H;
 }
 
 struct lstm_job {
     int T, B, H, chunks;
     float *h, *acts, *hT, *cT;
-    const float *h0, *c0, *dh, *w_hh;
+    const float *h0, *c0, *dh, *w_hh, *pk;
     const uint8_t *reset;
 };
 
@@ -46,8 +53,8 @@ static void fwd_rows(void *ctx, int chunk)
     chunk_rows(j, chunk, &b0, &b1);
     int nb = b1 - b0;
     size_t TB = (size_t)T * B, BH = (size_t)B * H, G = 4 * (size_t)H;
-    float *gates = j->acts, *cs = gates + TB * G, *tcs = cs + TB * H, *hps = tcs + TB * H;
-    float *cps = hps + TB * H;
+    float *gates = j->acts + packed_floats(H), *cs = gates + TB * G, *tcs = cs + TB * H;
+    float *hps = tcs + TB * H, *cps = hps + TB * H;
     size_t rb = (size_t)b0 * H, len = sizeof(float) * (size_t)nb * H;
     for (int t = 0; t < T; t++) {
         float *hp = hps + t * BH + rb, *cp = cps + t * BH + rb;
@@ -63,7 +70,7 @@ static void fwd_rows(void *ctx, int chunk)
                     memset(cp + (size_t)(bb - b0) * H, 0, sizeof(float) * H);
                 }
         float *g = gates + ((size_t)t * B + b0) * G;
-        nn_gemm(0, 1, nb, (int)G, H, 1.0f, hp, j->w_hh, 1.0f, g);
+        nn_gemm_packed(nb, (int)G, H, hp, H, j->pk, j->w_hh, 1, g, (int)G, 1);
         k->lstm_cell(g, cp, cs + t * BH + rb, tcs + t * BH + rb, j->h + t * BH + rb, nb, H);
     }
 }
@@ -73,10 +80,11 @@ void nn_lstm_forward(float *h, float *acts, float *hT, float *cT, const float *x
                      const float *b, int T, int B, int I, int H)
 {
     size_t TB = (size_t)T * B, BH = (size_t)B * H, G = 4 * (size_t)H;
-    float *gates = acts, *cs = gates + TB * G;
+    float *gates = acts + packed_floats(H), *cs = gates + TB * G;
+    nn_packb(acts, w_hh, 1, (int)G, H);
     for (size_t r = 0; r < TB; r++) memcpy(gates + r * G, b, sizeof(float) * G);
     nn_gemm(0, 1, (int)TB, (int)G, I, 1.0f, x, w_ih, 1.0f, gates);
-    struct lstm_job j = {T, B, H, nn_row_chunks(B), h, acts, hT, cT, h0, c0, NULL, w_hh, reset};
+    struct lstm_job j = {T, B, H, nn_row_chunks(B), h, acts, hT, cT, h0, c0, NULL, w_hh, acts, reset};
     nn_parallel(j.chunks, fwd_rows, &j);
     if (hT) memmove(hT, h + (T - 1) * BH, sizeof(float) * BH);
     if (cT) memmove(cT, cs + (T - 1) * BH, sizeof(float) * BH);
@@ -89,8 +97,9 @@ static void bwd_rows(void *ctx, int chunk)
     chunk_rows(j, chunk, &b0, &b1);
     int nb = b1 - b0;
     size_t TB = (size_t)T * B, BH = (size_t)B * H, G = 4 * (size_t)H, rb = (size_t)b0 * H;
-    float *gates = j->acts, *cs = gates + TB * G, *tcs = cs + TB * H, *hps = tcs + TB * H;
-    float *cps = hps + TB * H, *dhn = cps + TB * H + rb, *dcn = cps + TB * H + BH + rb;
+    float *gates = j->acts + packed_floats(H), *cs = gates + TB * G, *tcs = cs + TB * H;
+    float *hps = tcs + TB * H, *cps = hps + TB * H, *dhn = cps + TB * H + rb;
+    float *dcn = cps + TB * H + BH + rb;
     memset(dhn, 0, sizeof(float) * (size_t)nb * H);
     memset(dcn, 0, sizeof(float) * (size_t)nb * H);
     for (int t = T - 1; t >= 0; t--) {
@@ -110,7 +119,7 @@ static void bwd_rows(void *ctx, int chunk)
                 dcn[o + q] = dc * f;
             }
         }
-        nn_gemm(0, 0, nb, H, (int)G, 1.0f, g, j->w_hh, 0.0f, dhn);
+        nn_gemm_packed(nb, H, (int)G, g, (int)G, j->pk, j->w_hh, 0, dhn, H, 0);
         if (j->reset)
             for (int bb = b0; bb < b1; bb++)
                 if (j->reset[(size_t)t * B + bb]) {
@@ -125,10 +134,11 @@ void nn_lstm_backward(float *dx, float *dw_ih, float *dw_hh, float *db, float *d
                       const float *w_ih, const float *w_hh, int T, int B, int I, int H)
 {
     size_t TB = (size_t)T * B, BH = (size_t)B * H, G = 4 * (size_t)H;
-    float *gates = acts, *hps = gates + TB * G + 2 * TB * H, *dhn = hps + 2 * TB * H;
-    float *dcn = dhn + BH;
+    float *gates = acts + packed_floats(H), *hps = gates + TB * G + 2 * TB * H;
+    float *dhn = hps + 2 * TB * H, *dcn = dhn + BH, *pk = acts + nn_packb_size((int)G, H);
+    nn_packb(pk, w_hh, 0, H, (int)G);
     struct lstm_job j = {T, B, H, nn_row_chunks(B), NULL, acts, NULL, NULL, NULL, NULL, dh, w_hh,
-                         reset};
+                         pk, reset};
     nn_parallel(j.chunks, bwd_rows, &j);
     if (dh0)
         for (size_t i = 0; i < BH; i++) dh0[i] += dhn[i];
