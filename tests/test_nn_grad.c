@@ -1,4 +1,5 @@
 /* test_nn_grad.c: finite-difference gradient checks for every nn layer and loss. */
+#include "nn/nn_gemm_packed.h"
 #include "nn/nn_kern.h"
 #include "nn/nn_layers.h"
 #include "nn/nn_loss.h"
@@ -132,6 +133,7 @@ TEST(nn_grad_gru) { rnn_check(1); }
 TEST(nn_grad_lstm_scalar_kernels)
 {
     nn_kern_use_scalar(1);
+    nn_gemm_packed_use_blas(1);
     rnn_check(0);
     rnn_check(1);
 }
