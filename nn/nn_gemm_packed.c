@@ -39,7 +39,7 @@ AVX512 static void rows8(int K, const float *A, int lda, const float *pp, float 
     const float *r0 = A, *r1 = A + lda, *r2 = r1 + lda, *r3 = r2 + lda, *r4 = r3 + lda,
                 *r5 = r4 + lda, *r6 = r5 + lda, *r7 = r6 + lda;
     for (int k = 0; k < K; k++) {
-        __m512 w0 = _mm512_load_ps(pp + 32 * (size_t)k), w1 = _mm512_load_ps(pp + 32 * (size_t)k + 16);
+        __m512 w0 = _mm512_loadu_ps(pp + 32 * (size_t)k), w1 = _mm512_loadu_ps(pp + 32 * (size_t)k + 16);
         __m512 x;
 #define ROW(i)                                            \
     x = _mm512_set1_ps(r##i[k]);                          \
@@ -72,15 +72,15 @@ AVX512 static void rows_n(int rows, int K, const float *A, int lda, const float 
         int k = 0;
         for (; k + 2 <= K; k += 2) {
             __m512 x = _mm512_set1_ps(r[k]), y = _mm512_set1_ps(r[k + 1]);
-            s0 = _mm512_fmadd_ps(_mm512_load_ps(pp + 32 * (size_t)k), x, s0);
-            s1 = _mm512_fmadd_ps(_mm512_load_ps(pp + 32 * (size_t)k + 16), x, s1);
-            t0 = _mm512_fmadd_ps(_mm512_load_ps(pp + 32 * (size_t)k + 32), y, t0);
-            t1 = _mm512_fmadd_ps(_mm512_load_ps(pp + 32 * (size_t)k + 48), y, t1);
+            s0 = _mm512_fmadd_ps(_mm512_loadu_ps(pp + 32 * (size_t)k), x, s0);
+            s1 = _mm512_fmadd_ps(_mm512_loadu_ps(pp + 32 * (size_t)k + 16), x, s1);
+            t0 = _mm512_fmadd_ps(_mm512_loadu_ps(pp + 32 * (size_t)k + 32), y, t0);
+            t1 = _mm512_fmadd_ps(_mm512_loadu_ps(pp + 32 * (size_t)k + 48), y, t1);
         }
         if (k < K) {
             __m512 x = _mm512_set1_ps(r[k]);
-            s0 = _mm512_fmadd_ps(_mm512_load_ps(pp + 32 * (size_t)k), x, s0);
-            s1 = _mm512_fmadd_ps(_mm512_load_ps(pp + 32 * (size_t)k + 16), x, s1);
+            s0 = _mm512_fmadd_ps(_mm512_loadu_ps(pp + 32 * (size_t)k), x, s0);
+            s1 = _mm512_fmadd_ps(_mm512_loadu_ps(pp + 32 * (size_t)k + 16), x, s1);
         }
         s0 = _mm512_add_ps(s0, t0);
         s1 = _mm512_add_ps(s1, t1);

@@ -1,6 +1,6 @@
 /* nn_gemm_packed.h: internal: products against a matrix packed once and used many times (the
  * recurrent weights within one training batch): C[M, N] (+)= A[M, K] B where B is packed into
- * 32-column panels; AVX-512 kernel where the CPU has it, OpenBLAS otherwise. */
+ * 32-column panels (no alignment needed); AVX-512 kernel where the CPU has it, OpenBLAS otherwise. */
 #pragma once
 
 #include <stddef.h>
