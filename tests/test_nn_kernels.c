@@ -2,6 +2,7 @@
  * products (AVX-512) against OpenBLAS, AVX2 LSTM/GRU cells against the scalar ones. */
 #include "nn/nn_gemm_packed.h"
 #include "nn/nn_kern.h"
+#include "nn/nn_layers.h"
 #include "nn/nn_mem.h"
 #include "nn/nn_ops.h"
 #include "test_nn_util.h"
@@ -61,4 +62,46 @@ TEST(nn_kernels_avx2_cells_match_scalar)
     float z[8] = {0}, c[8], tc[8], h[8];
     nn_kern_avx2.lstm_cell(big, z, c, tc, h, 1, 8);
     for (int i = 0; i < 8; i++) CHECK(isfinite(h[i]) && fabsf(h[i]) <= 1.0f);
+}
+
+/* Forward and backward of an LSTM or GRU over 16 rows on `threads` threads; returns h and grads. */
+static void run_rnn(int gru, int threads, float *out, size_t *n_out)
+{
+    nn_set_threads(threads);
+    nn_rng r;
+    nn_rng_seed(&r, 3);
+    int T = 6, B = 16, IN = 10, H = 24, G = gru ? 3 : 4;
+    size_t TBH = (size_t)T * B * H, TBI = (size_t)T * B * IN;
+    float *x = nn_alloc_array(TBI, 4), *wi = nn_alloc_array((size_t)G * H * IN, 4);
+    float *wh = nn_alloc_array((size_t)G * H * H, 4), *b = nn_alloc_array((size_t)2 * G * H, 4);
+    float *dh = nn_alloc_array(TBH, 4);
+    float *acts = nn_alloc_array(gru ? nn_gru_acts_size(T, B, H) : nn_lstm_acts_size(T, B, H), 4);
+    fill(&r, x, TBI, 1), fill(&r, wi, (size_t)G * H * IN, 0.4f), fill(&r, wh, (size_t)G * H * H, 0.4f);
+    fill(&r, b, (size_t)2 * G * H, 0.2f), fill(&r, dh, TBH, 1);
+    uint8_t reset[96] = {0};
+    reset[3 * 16 + 9] = 1;
+    float *h = out, *dx = h + TBH, *dwi = dx + TBI, *dwh = dwi + G * H * IN, *db = dwh + G * H * H;
+    *n_out = TBH + TBI + (size_t)G * H * IN + (size_t)G * H * H + (size_t)2 * G * H;
+    memset(out, 0, sizeof(float) * *n_out);
+    if (gru) {
+        nn_gru_forward(h, acts, NULL, x, NULL, reset, wi, wh, b, b + G * H, T, B, IN, H);
+        nn_gru_backward(dx, dwi, dwh, db, db + G * H, NULL, dh, acts, x, reset, wi, wh, T, B, IN, H);
+    } else {
+        nn_lstm_forward(h, acts, NULL, NULL, x, NULL, NULL, reset, wi, wh, b, T, B, IN, H);
+        nn_lstm_backward(dx, dwi, dwh, db, NULL, NULL, dh, acts, x, reset, wi, wh, T, B, IN, H);
+    }
+    nn_free(x), nn_free(wi), nn_free(wh), nn_free(b), nn_free(dh), nn_free(acts);
+}
+
+TEST(nn_kernels_rows_split_across_threads_give_the_same_results)
+{
+    for (int gru = 0; gru < 2; gru++) {
+        float *one = nn_alloc_array(40000, 4), *two = nn_alloc_array(40000, 4);
+        size_t n1, n2;
+        run_rnn(gru, 1, one, &n1);
+        run_rnn(gru, 2, two, &n2);
+        CHECK_EQ_INT(n1, n2);
+        CHECK_CLOSE(gru ? "gru" : "lstm", two, one, n1, 1e-5, 1e-5);
+        nn_free(one), nn_free(two);
+    }
 }
