@@ -151,6 +151,17 @@ void nn_softmax(float *y, const float *x, int rows, int cols)
     }
 }
 
+void nn_softmax_backward(float *dx, const float *dy, const float *y, int rows, int cols)
+{
+    for (int r = 0; r < rows; r++) {
+        const float *dyr = dy + (size_t)r * cols, *yr = y + (size_t)r * cols;
+        float *dxr = dx + (size_t)r * cols;
+        double dot = 0;
+        for (int j = 0; j < cols; j++) dot += (double)dyr[j] * yr[j];
+        for (int j = 0; j < cols; j++) dxr[j] += yr[j] * (dyr[j] - (float)dot);
+    }
+}
+
 void nn_layernorm_forward(float *y, float *mean, float *rstd, const float *x, const float *g,
                           const float *b, int n, int c)
 {

@@ -32,6 +32,9 @@ void nn_act_backward(nn_act act, float *dx, const float *dy, const float *x, con
 /* Row-wise softmax of x [rows, cols] into y (y may equal x). Real-time safe: no allocation. */
 void nn_softmax(float *y, const float *x, int rows, int cols);
 
+/* Softmax backward: dx [rows, cols] += y * (dy - sum(dy * y)) per row, y the forward output. */
+void nn_softmax_backward(float *dx, const float *dy, const float *y, int rows, int cols);
+
 /* Layer norm over the last dimension: y = (x - mean) * rstd * g + b for x [n, c]; keeps mean and
  * rstd [n] for the backward pass. */
 void nn_layernorm_forward(float *y, float *mean, float *rstd, const float *x, const float *g,

@@ -168,6 +168,29 @@ TEST(nn_grad_activations)
     }
 }
 
+struct sm_ctx {
+    float *x, *y, *r;
+};
+
+static double sm_loss(void *p)
+{
+    struct sm_ctx *c = p;
+    nn_softmax(c->y, c->x, 3, 5);
+    return dotd(c->r, c->y, 15);
+}
+
+TEST(nn_grad_softmax)
+{
+    nn_rng r;
+    nn_rng_seed(&r, 12);
+    float x[15], y[15], rr[15], dx[15] = {0};
+    fill(&r, x, 15, 3), fill(&r, rr, 15, 1);
+    struct sm_ctx c = {x, y, rr};
+    sm_loss(&c);
+    nn_softmax_backward(dx, rr, y, 3, 5);
+    GRADCHECK("softmax", sm_loss, &c, x, dx, 15);
+}
+
 TEST(nn_softmax_rows_sum_to_one)
 {
     float x[6] = {1, 2, 3, -100, 0, 100}, y[6];
