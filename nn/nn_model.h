@@ -70,8 +70,10 @@ int nn_model_set_meta(nn_model *m, const char *key, const char *value);
 /* A metadata string, or NULL when absent. */
 const char *nn_model_meta(const nn_model *m, const char *key);
 
-/* Number of hyper-parameters and metadata entries, for listing them. */
+/* Number of hyper-parameters, for listing them. */
 int nn_model_hparam_count(const nn_model *m);
+
+/* Number of metadata entries, for listing them. */
 int nn_model_meta_count(const nn_model *m);
 
 /* The i-th hyper-parameter's key (its value via nn_model_get_float), or NULL. */

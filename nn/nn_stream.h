@@ -71,8 +71,10 @@ void nn_stream_state_reset(const nn_stream *s, float *state);
 void nn_stream_step(nn_stream *s, int n, float *const *states, const int *ids, const float *x,
                     float *y);
 
-/* The kernels in use ("avx2" or "scalar") and the bytes of packed weights, for benchmarks. */
+/* The kernels in use: "avx2" or "scalar". */
 const char *nn_stream_kernel(const nn_stream *s);
+
+/* Bytes of packed weights (what one step reads), for benchmarks. */
 size_t nn_stream_weight_bytes(const nn_stream *s);
 
 /* Multiply-adds per stream step (for throughput figures). */
