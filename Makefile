@@ -14,7 +14,7 @@ PKGS      = jack liblo lua5.4 sndfile aubio fftw3f cairo openblas
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lportmidi -lporttime
 
-WARN    = -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wvla -Wno-format-truncation
+WARN    = -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wvla $(if $(findstring clang,$(CC)),-Wno-unknown-warning-option) -Wno-format-truncation
 CFLAGS_COMMON = -std=c11 -D_GNU_SOURCE -g -fno-omit-frame-pointer -pthread -MMD -MP -I. $(WARN) $(PKG_CFLAGS)
 ifeq ($(SAN),1)
   OPT      = -O1
