@@ -588,6 +588,7 @@ void engine_process(bm_engine *e, const bm_io *io)
     atomic_fetch_add_explicit(&e->stats.frames, io->nframes, memory_order_relaxed);
     int64_t dt = mono_ns() - t0;
     atomic_store_explicit(&e->stats.last_cycle_ns, dt, memory_order_relaxed);
+    atomic_fetch_add_explicit(&e->stats.total_cycle_ns, dt, memory_order_relaxed);
     if (dt > atomic_load_explicit(&e->stats.max_cycle_ns, memory_order_relaxed))
         atomic_store_explicit(&e->stats.max_cycle_ns, dt, memory_order_relaxed);
     int64_t us = dt / 1000;
@@ -622,6 +623,7 @@ void engine_prefault(bm_engine *e)
     atomic_store(&e->stats.cycles, 0);
     atomic_store(&e->stats.frames, 0);
     atomic_store(&e->stats.max_cycle_ns, 0);
+    atomic_store(&e->stats.total_cycle_ns, 0);
     bm_event junk;
     while (ring_pop(e->feedback, &junk) == 0) {}
 }

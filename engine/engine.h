@@ -102,6 +102,7 @@ typedef struct bm_engine_stats {
     atomic_uint_fast64_t human_notes, band_notes;
     atomic_int_fast64_t max_cycle_ns;
     atomic_int_fast64_t last_cycle_ns;
+    atomic_int_fast64_t total_cycle_ns;
     atomic_uint_fast64_t cycle_hist[BM_CYCLE_HIST_BINS]; /* microseconds */
     atomic_int active_voices;
     atomic_int input_peak_milli;            /* audio input peak of the last period, x1000 */

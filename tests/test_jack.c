@@ -212,3 +212,174 @@ TEST_TIMEOUT(jack_buffer_size_change_while_playing, 60)
         if (p.got[k].bytes[0] == 0x93 && p.got[k].frame > start + 2 * 48000) late_echoes++;
     CHECKF(late_echoes >= 8, "only %d echoes after the buffer size changed", late_echoes);
 }
+
+/* Human notes every 0.7 s from 2 s on, for the tempo-source tests. */
+static int add_notes(peer *p, int64_t start, int count, int first_index)
+{
+    int n = first_index;
+    for (int i = 0; i < count && n + 2 < PEER_MAX_EVENTS; i++) {
+        int64_t f = start + 96000 + (int64_t)i * 33600;
+        peer_msg on = {f, {0x90, (uint8_t)(60 + i % 5), 100}, 3}, off = {f + 4800, {0x80, (uint8_t)(60 + i % 5), 0}, 3};
+        p->to_send[n++] = on;
+        p->to_send[n++] = off;
+    }
+    return n;
+}
+
+static void sort_sends(peer *p, int n)
+{
+    for (int i = 1; i < n; i++) {
+        peer_msg x = p->to_send[i];
+        int j = i;
+        while (j > 0 && p->to_send[j - 1].frame > x.frame) {
+            p->to_send[j] = p->to_send[j - 1];
+            j--;
+        }
+        p->to_send[j] = x;
+    }
+}
+
+/* Every human note-on's first echo is delay frames later (within tol). Returns how many matched. */
+static int count_echoes(peer *p, int64_t delay, int64_t tol, int *notes)
+{
+    int matched = 0;
+    *notes = 0;
+    for (int i = 0; i < p->n_send; i++) {
+        const peer_msg *h = &p->to_send[i];
+        if ((h->bytes[0] & 0xf0) != 0x90) continue;
+        (*notes)++;
+        for (int k = 0; k < p->n_got; k++)
+            if (p->got[k].bytes[0] == 0x93 && p->got[k].bytes[2] && llabs(p->got[k].frame - (h->frame + delay)) <= tol) {
+                matched++;
+                break;
+            }
+    }
+    return matched;
+}
+
+TEST_TIMEOUT(jack_follows_midi_clock_in, 60)
+{
+    test_jackd j;
+    test_jackd_start(&j, 48000, 128);
+    static peer p;
+    peer_open(&p, j.name, 12);
+    const char *args[] = {"run", "--server", j.name, "--name", "bmut", "--no-record", "--quiet",
+                          "--tempo-source", "midi_clock", NULL};
+    pid_t pid = spawn_bandmate(test_path("bandmate.log"), args);
+    peer_connect(&p, "bmut");
+    /* an external clock at 100 BPM: start, then a tick every 1200 frames for 9 s */
+    int64_t start = peer_frame(&p) + 4800;
+    int n = 0;
+    p.to_send[n++] = (peer_msg){start, {0xfa, 0, 0}, 1};
+    for (int64_t f = start; f < start + 9 * 48000; f += 1200) p.to_send[n++] = (peer_msg){f, {0xf8, 0, 0}, 1};
+    n = add_notes(&p, start, 10, n);
+    sort_sends(&p, n);
+    p.n_send = n;
+    while (peer_frame(&p) < start + 10 * 48000) usleep(20000);
+    kill(pid, SIGTERM);
+    CHECK(spawn_wait(pid, 10) == 0);
+    peer_close(&p);
+    test_jackd_stop(&j);
+    /* half a beat at 100 BPM is 14400 frames (at 120 BPM, bandmate's own tempo, it would be 12000) */
+    int notes, matched = count_echoes(&p, 14400, 64, &notes);
+    CHECKF(matched == notes, "%d of %d echoes followed the external clock", matched, notes);
+}
+
+TEST_TIMEOUT(jack_sends_midi_clock_out, 60)
+{
+    test_jackd j;
+    test_jackd_start(&j, 48000, 64);
+    static peer p;
+    peer_open(&p, j.name, 6);
+    const char *args[] = {"run", "--server", j.name, "--name", "bmut", "--no-record", "--quiet",
+                          "--midi-clock-out", "--tempo", "125", NULL};
+    pid_t pid = spawn_bandmate(test_path("bandmate.log"), args);
+    peer_connect(&p, "bmut");
+    int64_t start = peer_frame(&p);
+    while (peer_frame(&p) < start + 3 * 48000) usleep(20000);
+    kill(pid, SIGTERM);
+    CHECK(spawn_wait(pid, 10) == 0);
+    peer_close(&p);
+    test_jackd_stop(&j);
+    /* 125 BPM: 24 ticks per beat every 960 frames, evenly */
+    int64_t last = -1;
+    int ticks = 0, uneven = 0;
+    for (int k = 0; k < p.n_got; k++) {
+        if (p.got[k].bytes[0] != 0xf8) continue;
+        if (last >= 0 && p.got[k].frame - last != 960) uneven++;
+        last = p.got[k].frame;
+        ticks++;
+    }
+    CHECKF(ticks > 100, "only %d clock ticks", ticks);
+    CHECKF(uneven == 0, "%d of %d clock ticks were not 960 frames apart", uneven, ticks);
+}
+
+static double tb_bpm = 90;
+
+static void test_timebase(jack_transport_state_t state, jack_nframes_t n, jack_position_t *pos, int new_pos, void *arg)
+{
+    (void)state; (void)n; (void)new_pos; (void)arg;
+    double beats = pos->frame / (48000.0 * 60.0 / tb_bpm);
+    long whole = (long)beats;
+    pos->valid = JackPositionBBT;
+    pos->beats_per_bar = 4;
+    pos->beat_type = 4;
+    pos->ticks_per_beat = 1920;
+    pos->beats_per_minute = tb_bpm;
+    pos->bar = (int32_t)(whole / 4 + 1);
+    pos->beat = (int32_t)(whole % 4 + 1);
+    pos->tick = (int32_t)((beats - whole) * 1920);
+    pos->bar_start_tick = 0;
+}
+
+TEST_TIMEOUT(jack_follows_transport_bbt, 60)
+{
+    test_jackd j;
+    test_jackd_start(&j, 48000, 128);
+    static peer p;
+    peer_open(&p, j.name, 12);
+    const char *args[] = {"run", "--server", j.name, "--name", "bmut", "--no-record", "--quiet",
+                          "--tempo-source", "jack", NULL};
+    pid_t pid = spawn_bandmate(test_path("bandmate.log"), args);
+    peer_connect(&p, "bmut");
+    CHECK(jack_set_timebase_callback(p.player, 0, test_timebase, NULL) == 0);
+    jack_transport_locate(p.player, 0);
+    jack_transport_start(p.player);
+    int64_t start = peer_frame(&p);
+    int n = add_notes(&p, start, 10, 0);
+    sort_sends(&p, n);
+    p.n_send = n;
+    while (peer_frame(&p) < start + 10 * 48000) usleep(20000);
+    kill(pid, SIGTERM);
+    CHECK(spawn_wait(pid, 10) == 0);
+    jack_transport_stop(p.player);
+    peer_close(&p);
+    test_jackd_stop(&j);
+    /* half a beat at 90 BPM = 16000 frames */
+    int notes, matched = count_echoes(&p, 16000, 128, &notes);
+    CHECKF(matched == notes, "%d of %d echoes followed JACK transport at 90 BPM", matched, notes);
+}
+
+TEST_TIMEOUT(jack_timebase_master_gives_bars_and_beats, 60)
+{
+    test_jackd j;
+    test_jackd_start(&j, 48000, 256);
+    static peer p;
+    peer_open(&p, j.name, 4);
+    const char *args[] = {"run", "--server", j.name, "--name", "bmut", "--no-record", "--quiet",
+                          "--timebase-master", "--tempo", "96", NULL};
+    pid_t pid = spawn_bandmate(test_path("bandmate.log"), args);
+    peer_connect(&p, "bmut");
+    jack_transport_start(p.player);
+    usleep(1500000);
+    jack_position_t pos;
+    jack_transport_query(p.player, &pos);
+    kill(pid, SIGTERM);
+    CHECK(spawn_wait(pid, 10) == 0);
+    peer_close(&p);
+    test_jackd_stop(&j);
+    CHECK(pos.valid & JackPositionBBT);
+    CHECK_NEAR(pos.beats_per_minute, 96, 1e-6);
+    CHECK_NEAR(pos.beats_per_bar, 4, 1e-6);
+    CHECK(pos.bar >= 1 && pos.beat >= 1 && pos.beat <= 4);
+}
