@@ -1,6 +1,7 @@
 /* bench_engine.c: `bandmate bench engine`: the process callback's cost on a real JACK server
  * (dummy backend) during a busy session, and the offline render speed beside fluidsynth. */
 #include "engine/bench.h"
+#include "engine/util.h"
 #include "engine/engine.h"
 #include "engine/jack_driver.h"
 #include "engine/jackd_spawn.h"
@@ -72,11 +73,50 @@ static int load_player(struct player *p, const char *path, double sr, char *err,
     return 0;
 }
 
-static double now_s(void)
+/* The reference: a JACK client that only writes silence, on its own private server for the same
+ * time, so that xruns the machine causes by itself are counted apart from bandmate's. */
+struct null_client {
+    jack_port_t *out;
+};
+
+static int null_process(jack_nframes_t n, void *arg)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+    struct null_client *c = arg;
+    memset(jack_port_get_buffer(c->out, n), 0, n * sizeof(float));
+    return 0;
+}
+
+static int xruns_seen;
+
+static int count_xrun(void *arg)
+{
+    (void)arg;
+    xruns_seen++;
+    return 0;
+}
+
+static int baseline_xruns(int period, double seconds, char *err, size_t errlen)
+{
+    bm_jackd jd;
+    if (jackd_spawn(&jd, 48000, period, NULL, err, errlen) != 0) return -1;
+    jack_status_t st;
+    jack_client_t *cl = jack_client_open("silence", JackNoStartServer | JackServerName, &st, jd.name);
+    struct null_client nc;
+    if (!cl) {
+        jackd_stop(&jd);
+        bm_errf(err, errlen, "the reference client could not open");
+        return -1;
+    }
+    nc.out = jack_port_register(cl, "out", JACK_DEFAULT_AUDIO_TYPE, JackPortIsOutput, 0);
+    jack_set_process_callback(cl, null_process, &nc);
+    jack_set_xrun_callback(cl, count_xrun, NULL);
+    xruns_seen = 0;
+    jack_activate(cl);
+    usleep((useconds_t)(seconds * 1e6));
+    int n = xruns_seen;
+    jack_client_close(cl);
+    jackd_stop(&jd);
+    return n;
 }
 
 static void usage(FILE *f)
@@ -190,12 +230,13 @@ int bench_engine_main(int argc, char **argv)
         rc = 1;
         goto out;
     }
+    if (jack_driver_rt_priority(jack) > 1) engine_musician_priority(e, jack_driver_rt_priority(jack) - 1);
     printf("live: %.0f s at 48 kHz, %d frames (%.0f us) on the dummy backend, every part playing ...\n",
            seconds, period, period / 48.0 * 1000);
     fflush(stdout);
-    double t0 = now_s();
+    double t0 = bm_now_s();
     uint64_t xruns_start = jack_driver_xruns(jack);
-    while (now_s() - t0 < seconds) {
+    while (bm_now_s() - t0 < seconds) {
         usleep(100000);
         engine_collect_garbage(e);
         bm_event junk;
@@ -222,6 +263,26 @@ int bench_engine_main(int argc, char **argv)
     printf("xruns reported by JACK during the session: %llu; late band events %llu, late steps %llu\n",
            (unsigned long long)xruns, (unsigned long long)atomic_load(&s->late_events),
            (unsigned long long)atomic_load(&engine_musician_stats(e)->late_steps));
+    /* who was late: jackd says whether a client had not finished or its own timer woke late */
+    jack_client_close(pl.client);
+    pl.client = NULL;
+    jack_driver_close(jack);
+    jack = NULL;
+    jackd_stop(&jd);
+    FILE *lf = fopen(log, "r");
+    int ours = 0, others = 0;
+    if (lf) {
+        char line[512];
+        while (fgets(line, sizeof line, lf)) {
+            if (strstr(line, "client = bandmate was not finished")) ours++;
+            else if (strstr(line, "XRun") || strstr(line, "xrun")) others++;
+        }
+        fclose(lf);
+    }
+    printf("jackd's log: %d periods in which bandmate had not finished, %d other xrun reports\n", ours, others);
+    int base = baseline_xruns(period, seconds, err, sizeof err);
+    if (base >= 0)
+        printf("reference, same machine and settings: a client writing silence saw %d xruns in %.0f s\n", base, seconds);
     printf("(percentiles have 1 us resolution: the upper edge of the bin)\n");
 out:
     if (pl.client) jack_client_close(pl.client);
@@ -263,9 +324,9 @@ out:
     if (access("/usr/bin/fluidsynth", X_OK) == 0 && access(sf2, R_OK) == 0) {
         char cmd[2048];
         snprintf(cmd, sizeof cmd, "fluidsynth -ni -q -F %s/fluid.wav -r 48000 %s %s >/dev/null 2>&1", dir, sf2, path[2]);
-        double f0 = now_s();
+        double f0 = bm_now_s();
         int frc = system(cmd);
-        double fw = now_s() - f0;
+        double fw = bm_now_s() - f0;
         if (frc == 0)
             printf("  fluidsynth, same notes:        %6.2f s   %6.1fx real time   (bandmate is %.2fx fluidsynth's speed)\n",
                    fw, res.seconds / fw, fw / res.wall_seconds);

@@ -234,8 +234,12 @@ int cmd_run(int argc, char **argv)
     } else if (jack_driver_start(jack, e, err, sizeof err) != 0) {
         fprintf(stderr, "bandmate run: %s.\n", err);
         rc = 1;
-    } else if ((pm_in || pm_out) &&
-               !(pm = pm_driver_open(e, pm_in, pm_out, jack_driver_buffer_size(jack), err, sizeof err))) {
+    } else if (jack_driver_rt_priority(jack) > 1) {
+        /* just below the audio thread: the lookahead absorbs the rest */
+        engine_musician_priority(e, jack_driver_rt_priority(jack) - 1);
+    }
+    if (rc == 0 && (pm_in || pm_out) &&
+        !(pm = pm_driver_open(e, pm_in, pm_out, jack_driver_buffer_size(jack), err, sizeof err))) {
         fprintf(stderr, "bandmate run: %s.\n", err);
         rc = 1;
     }

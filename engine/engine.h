@@ -131,8 +131,12 @@ void engine_process(bm_engine *e, const bm_io *io);
  * first real periods meet no page faults or cold code (call before going live). */
 void engine_prefault(bm_engine *e);
 
-/* Starts the musician thread (live use). 0 or -1. */
+/* Starts the musician thread (live use), at normal priority. 0 or -1. */
 int engine_start_musician_thread(bm_engine *e);
+
+/* Gives the musician thread a real-time priority (SCHED_FIFO; 0: normal). It must stay below the
+ * audio thread's, or a step could delay a period. 0, or -1 when the system refuses. */
+int engine_musician_priority(bm_engine *e, int rt_priority);
 
 /* Runs the musician for the steps due at now_frame (offline use, or from the musician thread). */
 int engine_musician_poll(bm_engine *e, int64_t now_frame);

@@ -19,6 +19,7 @@ static void quiet(const char *m) { (void)m; }
 static int try_start(bm_jackd *j, const char *log)
 {
     pid_t parent = getpid();
+    fflush(NULL); /* the child must not write our buffered output again */
     j->pid = fork();
     if (j->pid < 0) return 0;
     if (j->pid == 0) {

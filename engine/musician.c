@@ -1,16 +1,10 @@
 /* musician.c: steps the behaviour ahead of time on the beat grid. */
 #include "engine/musician.h"
+#include "engine/util.h"
 
 #include <math.h>
 #include <string.h>
 #include <time.h>
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 void musician_init(bm_musician *m, bm_behaviour *b, ring *human_in, ring *band_out, ring *commands,
                    ring *trash, int64_t lookahead_frames, const uint8_t *channels, uint64_t seed)
@@ -134,7 +128,7 @@ int musician_poll(bm_musician *m, const bm_clock_map *map, int64_t now_frame)
             m->next_step++;
             continue;
         }
-        int64_t t0 = now_ns();
+        int64_t t0 = bm_now_ns();
         bm_step_ctx ctx = {
             .step = m->next_step,
             .beat = step_beat,
@@ -157,7 +151,7 @@ int musician_poll(bm_musician *m, const bm_clock_map *map, int64_t now_frame)
             if (!enabled && o->type == BM_EV_NOTE_ON) continue;
             push_out(m, o);
         }
-        int64_t dt = now_ns() - t0;
+        int64_t dt = bm_now_ns() - t0;
         atomic_store_explicit(&m->stats.last_step_ns, dt, memory_order_relaxed);
         if (dt > atomic_load_explicit(&m->stats.max_step_ns, memory_order_relaxed))
             atomic_store_explicit(&m->stats.max_step_ns, dt, memory_order_relaxed);

@@ -1,5 +1,6 @@
 /* pm_driver.c: PortMidi input/output threads mapped onto the frame timeline. */
 #include "engine/pm_driver.h"
+#include "engine/util.h"
 
 #include <ctype.h>
 #include <fcntl.h>
@@ -23,18 +24,11 @@ struct bm_pm {
     ring *out_ring;
 };
 
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* PortMidi's time base: milliseconds of CLOCK_MONOTONIC (wraps after 24 days; fine for a show). */
 static PmTimestamp pm_now_ms(void *info)
 {
     (void)info;
-    return (PmTimestamp)(mono_ns() / 1000000);
+    return (PmTimestamp)(bm_now_ns() / 1000000);
 }
 
 static int initialised;
@@ -141,7 +135,7 @@ static void *pm_main(void *arg)
                     int len = (b[0] & 0xf0) == 0xc0 || (b[0] & 0xf0) == 0xd0 ? 2 : b[0] >= 0xf8 ? 1 : 3;
                     /* PortMidi stamps in ms; rebuild ns on our monotonic base, keeping the sub-ms
                      * position of now for events stamped this very millisecond */
-                    int64_t now = mono_ns();
+                    int64_t now = bm_now_ns();
                     int64_t t = (int64_t)buf[i].timestamp * 1000000;
                     if (t > now) t = now;
                     pm_deliver(p->engine, t, b, len, p->delay_frames);

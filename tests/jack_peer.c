@@ -123,6 +123,15 @@ int peer_load_smf(peer *p, const char *path, int64_t start_frame, double sr)
             memcpy(p->to_send[n].bytes, e->bytes, 3);
             n++;
         }
+    peer_sort(p, n);
+    smf_tempo_map_free(&map);
+    smf_free(s);
+    p->n_send = n;
+    return n;
+}
+
+void peer_sort(peer *p, int n)
+{
     for (int i = 1; i < n; i++) { /* stable by frame */
         peer_msg x = p->to_send[i];
         int j = i;
@@ -132,10 +141,6 @@ int peer_load_smf(peer *p, const char *path, int64_t start_frame, double sr)
         }
         p->to_send[j] = x;
     }
-    smf_tempo_map_free(&map);
-    smf_free(s);
-    p->n_send = n;
-    return n;
 }
 
 int64_t peer_frame(peer *p) { return jack_frame_time(p->player); }
