@@ -2,6 +2,7 @@
 #include "engine/cli.h"
 #include "engine/cli_util.h"
 #include "engine/jack_driver.h"
+#include "engine/keys.h"
 #include "engine/patch.h"
 #include "engine/pm_driver.h"
 #include "engine/recorder.h"
@@ -59,6 +60,9 @@ static void usage(FILE *f)
             "  --quiet              no status line\n"
             "  --seed N             random seed\n"
             "  -h, --help           this help\n"
+            "\n"
+            "Keys while it plays (in a terminal): t tap tempo, space start/stop, + and - tempo,\n"
+            "m next mode, p panic (all notes off), q quit.\n"
             "\n"
             "Exit status: 0 when stopped, 1 when it could not start, 3 when the JACK server went away.\n");
 }
@@ -253,6 +257,8 @@ int cmd_run(int argc, char **argv)
         }
         bm_status st;
         status_init(&st, e, jack, cfg.mode);
+        if (!quiet && keys_start())
+            printf("keys: t tap tempo, space start/stop, + - tempo, m mode, p panic, q quit\n");
         struct timespec t0, t;
         clock_gettime(CLOCK_MONOTONIC, &t0);
         double last_status = 0;
@@ -260,6 +266,7 @@ int cmd_run(int argc, char **argv)
         while (!stop_requested) {
             usleep(20000);
             engine_collect_garbage(e);
+            if (keys_poll(e, st.mode, sizeof st.mode)) break;
             status_poll(&st);
             clock_gettime(CLOCK_MONOTONIC, &t);
             double elapsed = (double)(t.tv_sec - t0.tv_sec) + (t.tv_nsec - t0.tv_nsec) * 1e-9;
@@ -276,6 +283,7 @@ int cmd_run(int argc, char **argv)
             }
             if (duration > 0 && elapsed >= duration) break;
         }
+        keys_stop();
         if (show) printf("\n");
         if (!quiet) status_summary(&st, stdout);
     }

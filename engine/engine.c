@@ -263,11 +263,14 @@ static void apply_commands(bm_engine *e)
         case BM_CMD_LOCATE:
             clock_locate(&e->clock, e->frame, c.value);
             break;
-        case BM_CMD_PANIC:
+        case BM_CMD_PANIC: {
+            bm_event planned; /* what the musician planned before the panic goes too */
+            while (ring_pop(e->band, &planned) == 0) {}
             sched_remove(e->sched, -1, keep_nothing);
             for (int p = 0; p < BM_NUM_PARTS; p++) e->inst[p]->ops->all_notes_off(e->inst[p], 1);
             e->panic_pending = 1;
             break;
+        }
         case BM_CMD_PART_AUDIO:
             if (c.part < 0 || c.part >= BM_NUM_PARTS) break;
             if (c.value != 0) e->audio_on |= 1u << c.part;
@@ -657,6 +660,14 @@ int engine_start_musician_thread(bm_engine *e)
 int engine_command(bm_engine *e, const bm_command *cmd) { return ring_push(e->cmd, cmd); }
 
 int engine_musician_command(bm_engine *e, const bm_musician_cmd *cmd) { return ring_push(e->mcmd, cmd); }
+
+int engine_panic(bm_engine *e)
+{
+    bm_musician_cmd reset = {BM_MCMD_RESET, 0, 0, NULL};
+    bm_command panic = {BM_CMD_PANIC, 0, 0, NULL};
+    int a = engine_musician_command(e, &reset), b = engine_command(e, &panic);
+    return a == 0 && b == 0 ? 0 : -1;
+}
 
 int engine_set_mode(bm_engine *e, const char *mode, char *err, size_t errlen)
 {

@@ -147,6 +147,10 @@ int engine_command(bm_engine *e, const bm_command *cmd);
 /* Sends a command to the musician; 0 or -1. Control thread. */
 int engine_musician_command(bm_engine *e, const bm_musician_cmd *cmd);
 
+/* Panic: the musician forgets what it heard, planned notes are dropped, every instrument fades out
+ * in 5 ms, and all-notes-off goes to every part's MIDI channel. Control thread. 0 or -1. */
+int engine_panic(bm_engine *e);
+
 /* Changes the band's mode by name; 0, or -1 with err for an unknown mode. Control thread. */
 int engine_set_mode(bm_engine *e, const char *mode, char *err, size_t errlen);
 

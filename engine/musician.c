@@ -94,6 +94,9 @@ static void apply_commands(bm_musician *m, double beat)
         case BM_MCMD_RESET:
             if (m->behaviour) m->behaviour->ops->reset(m->behaviour);
             m->npending = 0;
+            bm_event heard; /* and what arrived since */
+            while (ring_pop(m->human_in, &heard) == 0) {}
+            memset(m->active, 0, sizeof m->active); /* the engine silences everything */
             break;
         }
     }

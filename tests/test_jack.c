@@ -355,3 +355,21 @@ TEST_TIMEOUT(jack_timebase_master_gives_bars_and_beats, 60)
     CHECK_NEAR(pos.beats_per_bar, 4, 1e-6);
     CHECK(pos.bar >= 1 && pos.beat >= 1 && pos.beat <= 4);
 }
+
+TEST_TIMEOUT(jack_terminal_keys_change_tempo_and_quit, 60)
+{
+    if (access("/usr/bin/script", X_OK) != 0) test_skip("script (bsdutils) is not installed");
+    test_jackd j;
+    test_jackd_start(&j, 48000, 256);
+    /* a real terminal through script(1): three '+' raise the tempo to 123, 'q' quits */
+    char cmd[2048], out[65536];
+    snprintf(cmd, sizeof cmd,
+             "(sleep 1.5; printf '+++'; sleep 1; printf 'q') | script -qfc '%s/bandmate run --server %s --no-record' /dev/null",
+             test_bindir(), j.name);
+    int rc = test_run(cmd, out, sizeof out, 20);
+    test_jackd_stop(&j);
+    CHECKF(rc == 0, "exit %d: %s", rc, out);
+    CHECK_STR_CONTAINS(out, "keys: t tap tempo");
+    CHECK_STR_CONTAINS(out, "123.0 BPM");
+    CHECK_STR_CONTAINS(out, "session:");
+}
