@@ -12,7 +12,7 @@ M.LIB = "/usr/share/mma/lib"
 -- Coarse genres, first match on the style file's name wins. Order matters.
 local GENRES = {
   { "waltz",    { "waltz", "34$", "^bald34", "^blues34", "^rock34", "vienese", "serenade" } },
-  { "march",    { "march", "polka", "^2beat", "quickstep", "hymn", "spiritual", "68" } },
+  { "march",    { "march", "polka", "^2beat", "quickstep", "hymn", "spiritual" } },
   { "latin",    { "bossa", "samba", "salsa", "mambo", "rhumba", "chacha", "beguine", "bolero",
                   "tango", "son$", "merengue", "calypso", "latin", "afro", "cuban", "ska",
                   "reggae", "zydeco", "desert", "lfusion", "quando" } },
@@ -65,6 +65,21 @@ function M.role_of(name)
   return "main"
 end
 
+-- MMA's `Time a/b` forms (tempo.py): beats per bar and the beats that chord-line slots fall on.
+-- A chord line has one slot per tab, so `Time 6/8` bars take two chords (beats 1 and 4).
+local TIME_TABLE = {
+  ["2/2"] = { 4, { 0, 2 } }, ["2/4"] = { 2, { 0, 1 } }, ["6/4"] = { 6, { 0, 3 } },
+  ["6/8"] = { 6, { 0, 3 } }, ["3/2"] = { 6, { 0, 2, 4 } }, ["3/4"] = { 3, { 0, 1, 2 } },
+  ["4/4"] = { 4, { 0, 1, 2, 3 } }, ["12/8"] = { 6, { 0, 1.5, 3, 4.5 } },
+  ["5/4"] = { 5, { 0, 1, 2, 3, 4 } }, ["7/4"] = { 7, { 0, 1, 2, 3, 4, 5, 6 } },
+}
+
+local function plain_tabs(n)
+  local t = {}
+  for i = 0, n - 1 do t[#t + 1] = i end
+  return t
+end
+
 local KIND_PART = { drum = "drums", bass = "bass", walk = "bass", chord = "comping",
                     arpeggio = "comping", plectrum = "comping", scale = "comping" }
 
@@ -81,7 +96,7 @@ end
 local function scan_file(path, lib, style, out, byname, errors)
   local f = io.open(path, "r")
   if not f then errors[#errors + 1] = path .. ": unreadable"; return end
-  local time, tsn, tsd = 4, 4, 4
+  local time, tsn, tsd, tabs = 4, 4, 4, plain_tabs(4)
   local parts = {}
   local cont = false   -- inside a continued (backslash) line
   for line in f:lines() do
@@ -94,10 +109,14 @@ local function scan_file(path, lib, style, out, byname, errors)
         local lw = w1:lower()
         if lw == "time" then
           local n, d = rest:match("^(%d+)%s*/%s*(%d+)")
-          if n then time, tsn, tsd = tonumber(n), tonumber(n), tonumber(d)
-          else
+          local known = n and TIME_TABLE[n .. "/" .. d]
+          if known then
+            time, tabs, tsn, tsd = known[1], known[2], tonumber(n), tonumber(d)
+          elseif not n then
             local t = rest:match("^(%d+)")
-            if t then time = tonumber(t); tsn, tsd = time, 4 end
+            if t then time = tonumber(t); tabs = plain_tabs(time); tsn, tsd = time, 4 end
+          else
+            errors[#errors + 1] = path .. ": unknown time " .. rest
           end
         elseif lw == "timesig" then
           local n, d = rest:match("^(%d+)%s*/?%s*(%d+)")
@@ -109,12 +128,12 @@ local function scan_file(path, lib, style, out, byname, errors)
           if g then
             parts = {}
             for p in pairs(g.parts) do parts[p] = true end
-            time, tsn, tsd = g.time, g.tsn, g.tsd
+            time, tsn, tsd, tabs = g.time, g.tsn, g.tsd, g.tabs
           end
         elseif lw == "defgroove" then
           local name = rest:match("^(%S+)")
           if name and not name:find("[^%w%-%+&_]") then
-            local g = { name = name, lib = lib, style = style, time = time, tsn = tsn, tsd = tsd,
+            local g = { name = name, lib = lib, style = style, time = time, tsn = tsn, tsd = tsd, tabs = tabs,
                         parts = {}, role = M.role_of(name) }
             for p in pairs(parts) do g.parts[p] = true end
             if not byname[name:lower()] then

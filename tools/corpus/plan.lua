@@ -208,7 +208,7 @@ local function pick_base(rng, chart, split)
     local held = test_family[b.g.family] == true
     if held == (split == "test") then
       local ok = true
-      if chart.time then ok = b.g.time == chart.time end
+      if chart.time then ok = b.g.time == chart.time and #b.g.tabs == chart.time end
       if ok then
         local a = AFFINITY[chart.kind][b.g.genre] or 1
         list[#list + 1] = { b, b.weight * a }
@@ -356,9 +356,20 @@ local function build_song(rng, chart, base, tonic)
     end
     bars = out
   end
-  -- chord beats within each bar: slot = round(pos * time)
+  -- Chords go to the slots of the groove's chord line (its tabs): the last tab at or before
+  -- the chord's position; a chord that shares a slot with a later one gives way to it.
+  local tabs = g.tabs
   for _, b in ipairs(bars) do
-    for _, c in ipairs(b.chords) do c.beat = math.floor(c.pos * time + 0.5) end
+    local placed = {}
+    for _, c in ipairs(b.chords) do
+      local want = c.pos * time + 1e-6
+      local k = 1
+      while tabs[k + 1] and tabs[k + 1] <= want do k = k + 1 end
+      c.slot, c.beat = k, tabs[k]
+      if placed[#placed] and placed[#placed].slot == k then placed[#placed] = c
+      else placed[#placed + 1] = c end
+    end
+    b.chords = placed
   end
   return { bars = bars, tempo = tempo, choruses = choruses, time = time,
            modulated = modulate_at ~= nil }
@@ -443,6 +454,10 @@ local function write_song(idx, chart, rng)
                   chart.source, g.name, g.style))
   w("Tempo " .. song.tempo)
   w("RndSeed " .. rng:int(1, 999999))
+  -- The lead tracks are set up after the first Groove line: an Aria sequence is read in the
+  -- meter in force, which is the groove's.
+  local main_lines = mma
+  mma = {}
   if next(solo_bars) then
     w("Begin Solo")
     w("  Voice " .. rng:pick(LEAD_VOICES))
@@ -468,6 +483,9 @@ local function write_song(idx, chart, rng)
     w("Aria Off")
   end
 
+  local lead_lines = mma
+  mma = main_lines
+  local lead_pending = true
   local chart_lines = {}
   local function cl(s) chart_lines[#chart_lines + 1] = s end
   local cache = {}
@@ -479,6 +497,12 @@ local function write_song(idx, chart, rng)
     local gr = groove_for(rng, base, b.role, cache)
     if gr ~= cur_groove then
       w("Groove " .. gr.name)
+      -- Some styles set Time but not TimeSig; the MIDI file should say what the bars hold.
+      w(string.format("TimeSig %d %d", gr.tsn, gr.tsd))
+      if lead_pending then
+        for _, l in ipairs(lead_lines) do w(l) end
+        lead_pending = false
+      end
       cl(string.format("groove %d %s", beat0, gr.name))
       cur_groove = gr
     end
@@ -498,20 +522,20 @@ local function write_song(idx, chart, rng)
     end
     if b.section then cl(string.format("section %d %s", beat0, b.section)) end
     local slots = {}
-    for k = 1, time do slots[k] = "/" end
+    for k = 1, #g.tabs do slots[k] = "/" end
     for _, c in ipairs(b.chords) do
       local sym
       if c.nc then sym = "z" else
         sym = chord_symbol(c.r, c.q, key_mode_pc)
         if c.bass ~= c.r then sym = sym .. "/" .. U.note_name(c.bass, key_mode_pc) end
       end
-      slots[c.beat + 1] = sym
+      slots[c.slot] = sym
       if sym ~= last_sym then
-        if c.nc then cl(string.format("nc %d", beat0 + c.beat))
+        if c.nc then cl(string.format("nc %g", beat0 + c.beat))
         else
           local root, q, bass, pcs = chordtab.parse(tab, sym)
           if not root then error("internal: unparseable chord " .. sym .. ": " .. tostring(q)) end
-          cl(string.format("chord %d %d %s %d %s %s", beat0 + c.beat, root, q, bass,
+          cl(string.format("chord %g %d %s %d %s %s", beat0 + c.beat, root, q, bass,
                            table.concat(pcs, ","), sym))
         end
         last_sym = sym

@@ -21,7 +21,7 @@ local function check_song(out, path)
   if not c then return nil, "chart: " .. err end
   local song, merr = midi.read(out .. "/" .. path .. ".mid")
   if not song then return nil, "midi: " .. tostring(merr) end
-  local r = { c = c, notes = {}, inchord = {}, judged = {}, unknown = {} }
+  local r = { c = c, notes = {}, inchord = {}, judged = {}, unknown = {}, ongrid = 0, onsets = 0 }
   for _, p in ipairs(PARTS) do r.notes[p], r.inchord[p], r.judged[p] = 0, 0, 0 end
   local ts = song.timesigs[1]
   if not ts or ts[2] ~= c.timesig[1] or ts[3] ~= c.timesig[2] then
@@ -38,7 +38,11 @@ local function check_song(out, path)
       local judge = part == "bass" or part == "comping" or part == "lead"
       local hint = 1
       table.sort(tr.notes, function(a, b) return a[1] < b[1] end)
+      local step = ppq // 4
       for _, n in ipairs(tr.notes) do
+        local off = n[1] % step
+        r.onsets = r.onsets + 1
+        if math.min(off, step - off) <= ppq / 32 then r.ongrid = r.ongrid + 1 end
         local e = n[1] + n[2]
         if e > last_tick then last_tick = e end
         if judge then
@@ -62,6 +66,9 @@ local function check_song(out, path)
   local limit = (c.beats + 2 * c.beats_per_bar) * ppq
   if last_tick > limit then
     return nil, string.format("MIDI runs %.1f beats past the chart's end", (last_tick / ppq) - c.beats), r
+  end
+  if last_tick < (c.beats - 2 * c.beats_per_bar) * ppq then
+    return nil, string.format("MIDI ends %.1f beats before the chart's end", c.beats - last_tick / ppq), r
   end
   if r.judged.bass >= 16 and r.inchord.bass / r.judged.bass < MIN_BASS_IN_CHORD then
     return nil, string.format("bass agrees with the chart on only %.0f%% of its notes",
@@ -97,6 +104,7 @@ local function scan(out, list, stats)
         local names = U.sorted_keys(src.unknown)
         fields[#fields + 1] = table.concat(names, ",")
         fields[#fields + 1] = c.beats_per_bar .. ":" .. c.timesig[1] .. "/" .. c.timesig[2]
+        fields[#fields + 1] = src.ongrid .. "/" .. src.onsets
       end
       f:write(table.concat(fields, "\t"), "\n")
     end
@@ -177,7 +185,7 @@ local function summary(out, secs)
     if not e then e = { songs = 0, secs = 0, beats = 0 }; t[k] = e end
     e.songs, e.secs, e.beats = e.songs + 1, e.secs + secs, e.beats + beats
   end
-  local with_lead = 0
+  local with_lead, ongrid, onsets = 0, 0, 0
   for _, r in ipairs(songs) do
     local secs, beats = tonumber(r[10]), tonumber(r[11])
     tot.songs, tot.secs, tot.beats = tot.songs + 1, tot.secs + secs, tot.beats + beats
@@ -195,6 +203,8 @@ local function summary(out, secs)
       tot.judged[pp] = tot.judged[pp] + tonumber(b)
     end
     if tonumber(r[16]) > 0 then with_lead = with_lead + 1 end
+    local g1, g2 = (r[23] or ""):match("^(%d+)/(%d+)$")
+    if g1 then ongrid, onsets = ongrid + tonumber(g1), onsets + tonumber(g2) end
     for name in (r[21] or ""):gmatch("[^,]+") do unknown[name] = (unknown[name] or 0) + 1 end
   end
   local function count(t) local n = 0 for _ in pairs(t) do n = n + 1 end return n end
@@ -216,6 +226,7 @@ local function summary(out, secs)
   w("grooves used     %d of %s in the library (%s base grooves playable), %d styles, %d families",
     count(grooves), info.library_grooves or "?", info.base_grooves or "?", count(styles), count(families))
   w("songs with lead  %s (%.0f%%)", fmt_int(with_lead), tot.songs > 0 and 100 * with_lead / tot.songs or 0)
+  w("on the grid      %.1f%% of note onsets lie within a 32nd note of the 16th-note grid", onsets > 0 and 100 * ongrid / onsets or 0)
   w("")
   w("note onsets per part")
   for _, pp in ipairs(PARTS) do w("  %-8s %12s", pp, fmt_int(tot.notes[pp])) end
