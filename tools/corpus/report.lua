@@ -271,8 +271,8 @@ local function summary(out, secs)
   w("  library and chart sources left out: %d", #plan_fail)
   for _, row in ipairs(plan_fail) do w("    %s: %s", row[1], row[2] or "") end
   w("")
-  w("build time       %d s (plan %d s, render %d s, check %d s) on %s cores", t_total, t_plan, t_render,
-    t_check, os.getenv("CORPUS_JOBS") or "?")
+  w("build time       %d s (plan %d s, render %d s, check %d s) with %s jobs; %s CPU seconds", t_total,
+    t_plan, t_render, t_check, os.getenv("CORPUS_JOBS") or "?", os.getenv("CORPUS_CPU") or "?")
   U.write_file(out .. "/REPORT.txt", table.concat(L, "\n") .. "\n")
 
   local S = {}
