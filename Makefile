@@ -101,7 +101,7 @@ fuzz:
 	@echo "libFuzzer targets are in build/libfuzzer/fuzz/ (run one with a corpus dir: tests/fuzz/corpus/NAME)"
 
 # The default training corpus, built from Debian's mma package (docs/corpus.md).
-CORPUS_SONGS ?= 6000
+CORPUS_SONGS ?= 5000
 CORPUS_SEED  ?= 1
 corpus: deps
 	@tools/corpus/build.sh corpus $(CORPUS_SONGS) $(CORPUS_SEED)

@@ -2,14 +2,14 @@
 # Builds bandmate's default training corpus from Debian's mma package (see docs/corpus.md).
 # usage: tools/corpus/build.sh [OUTDIR [SONGS [SEED [JOBS]]]]
 #   OUTDIR  where the corpus goes (default: corpus); it is replaced
-#   SONGS   how many songs to plan (default 8000)
+#   SONGS   how many songs to plan (default 5000)
 #   SEED    the seed: the same seed gives the same corpus (default 1)
 #   JOBS    MMA processes at once (default: the number of cores)
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-corpus}
-songs=${2:-8000}
+songs=${2:-5000}
 seed=${3:-1}
 jobs=${4:-$(nproc 2>/dev/null || echo 2)}
 
@@ -43,8 +43,7 @@ echo "corpus: rendering with mma, $jobs at a time" >&2
 t2=$(now)
 
 echo "corpus: checking songs against their charts" >&2
-# Songs that rendered, shared round-robin among the checkers.
-grep -v -F -f /dev/null "$out/work/jobs.txt" | sed 's/\.mma$//' > "$out/work/songs.txt"
+# Every planned song (MMA renderings and converted tunes), shared round-robin among the checkers.
 i=0
 pids=""
 while [ "$i" -lt "$jobs" ]; do

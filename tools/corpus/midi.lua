@@ -5,6 +5,11 @@
 --                               programs = { [chan] = first program }, channels = {...} } },
 --     timesigs = { {tick, num, den} }, tempos = { {tick, usec_per_quarter} } }
 -- Notes are paired note-on/note-off; a note still sounding at the end of its track ends there.
+-- Text events (FF 01) are kept in track.texts.
+--
+-- midi.write(path, { ppq, tempo_bpm, timesig = {num, den}, tracks = { {name, notes} } })
+-- writes a format-1 file: a conductor track (tempo, time signature) and one named track per
+-- entry, notes given as {tick, dur, pitch, vel, chan}.
 local M = {}
 
 local byte, sub = string.byte, string.sub
@@ -33,7 +38,7 @@ local function vlq(s, i)
 end
 
 local function read_track(s, i, stop, song)
-  local tr = { name = nil, notes = {}, programs = {}, channels = {} }
+  local tr = { name = nil, notes = {}, programs = {}, channels = {}, texts = {} }
   local tick, status = 0, nil
   local open = {}   -- [chan*128+pitch] = stack of note indices still sounding
   while i < stop do
@@ -53,6 +58,7 @@ local function read_track(s, i, stop, song)
       local data = sub(s, i, i + len - 1)
       i = i + len
       if typ == 0x03 and not tr.name then tr.name = data
+      elseif typ == 0x01 then tr.texts[#tr.texts + 1] = data
       elseif typ == 0x58 and len >= 2 then
         song.timesigs[#song.timesigs + 1] = { tick, byte(data, 1), 1 << byte(data, 2) }
       elseif typ == 0x51 and len == 3 then
@@ -123,6 +129,63 @@ function M.read(path)
   local s = f:read("a")
   f:close()
   return M.parse(s)
+end
+
+local function vlq_bytes(v)
+  local bytes = { v & 0x7f }
+  v = v >> 7
+  while v > 0 do
+    table.insert(bytes, 1, (v & 0x7f) | 0x80)
+    v = v >> 7
+  end
+  return string.char(table.unpack(bytes))
+end
+
+local function chunk(kind, body)
+  return kind .. string.pack(">I4", #body) .. body
+end
+
+local function track_bytes(events)
+  -- events: { tick, order, bytes }; offs before ons at the same tick, then the given order
+  -- (Lua's sort is not stable and picks random pivots, so every key must be decisive)
+  for i, e in ipairs(events) do e[4] = i end
+  table.sort(events, function(a, b)
+    if a[1] ~= b[1] then return a[1] < b[1] end
+    if a[2] ~= b[2] then return a[2] < b[2] end
+    return a[4] < b[4]
+  end)
+  local out, last = {}, 0
+  for _, e in ipairs(events) do
+    out[#out + 1] = vlq_bytes(e[1] - last) .. e[3]
+    last = e[1]
+  end
+  out[#out + 1] = vlq_bytes(0) .. "\xff\x2f\x00"
+  return chunk("MTrk", table.concat(out))
+end
+
+function M.write(path, song)
+  local chunks = {}
+  local us = math.floor(60000000 / song.tempo_bpm + 0.5)
+  local den_pow = 0
+  while (1 << den_pow) < song.timesig[2] do den_pow = den_pow + 1 end
+  local meta = {
+    { 0, 0, "\xff\x51\x03" .. string.char((us >> 16) & 0xff, (us >> 8) & 0xff, us & 0xff) },
+    { 0, 0, "\xff\x58\x04" .. string.char(song.timesig[1], den_pow, 24, 8) },
+  }
+  chunks[#chunks + 1] = track_bytes(meta)
+  for _, t in ipairs(song.tracks) do
+    local ev = { { 0, 0, "\xff\x03" .. vlq_bytes(#t.name) .. t.name } }
+    for _, n in ipairs(t.notes) do
+      local ch = (n[5] - 1) & 0x0f
+      ev[#ev + 1] = { n[1], 2, string.char(0x90 | ch, n[3], math.max(1, math.min(127, n[4]))) }
+      ev[#ev + 1] = { n[1] + math.max(1, n[2]), 1, string.char(0x80 | ch, n[3], 0) }
+    end
+    chunks[#chunks + 1] = track_bytes(ev)
+  end
+  local head = chunk("MThd", string.pack(">I2I2I2", 1, #chunks, song.ppq))
+  local f = assert(io.open(path, "wb"))
+  f:write(head, table.concat(chunks))
+  f:close()
 end
 
 return M

@@ -13,6 +13,7 @@ local grooves = require "grooves"
 local progressions = require "progressions"
 local melody = require "melody"
 local harvest = require "harvest"
+local tunes = require "tunes"
 
 local OUT, NSONGS, SEED = arg[1], tonumber(arg[2] or ""), tonumber(arg[3] or "")
 if not OUT or not NSONGS or not SEED or NSONGS < 1 then
@@ -151,7 +152,10 @@ end
 local function assign_splits(list)
   local order = {}
   for i, c in ipairs(list) do order[i] = { U.hash(SEED .. "/" .. c.id), c } end
-  table.sort(order, function(a, b) return a[1] < b[1] end)
+  table.sort(order, function(a, b)
+    if a[1] ~= b[1] then return a[1] < b[1] end
+    return a[2].id < b[2].id
+  end)
   for rank, o in ipairs(order) do
     local k = (rank - 1) % 10
     o[2].split = k == 0 and "test" or (k == 1 and "valid" or "train")
@@ -582,7 +586,7 @@ for i = 1, n_harv_songs do plan[#plan + 1] = harv_list[(i - 1) % #harv_list + 1]
 
 U.mkdir(OUT .. "/work")
 local manifest = { "id\tsplit\tpath\tchart\tkind\tvariant\tgroove\tstyle\tfamily\tgenre\tbeats_per_bar\ttimesig\ttempo\tkey\tbars\tbeats\tlead\tchoruses" }
-local jobs = {}
+local jobs, songs = {}, {}
 for i, chart in ipairs(plan) do
   local rng = U.rng_for(SEED, "song/" .. i)
   local ok, s = pcall(write_song, i, chart, rng)
@@ -592,10 +596,22 @@ for i, chart in ipairs(plan) do
       s.groove, s.style, s.family, s.genre, s.time, s.ts, s.tempo, s.key, s.bars, s.beats, s.lead,
       s.choruses }, "\t")
     jobs[#jobs + 1] = s.path .. ".mma"
+    songs[#songs + 1] = s.path
   end
+end
+
+-- Real melodies: the ABC tunes of the abcmidi package, converted by abc2midi (train only).
+local trows, tfail = tunes.build(OUT, SEED, tab, #plan + 1)
+for _, f in ipairs(tfail) do fail(f[1], f[2]) end
+for _, s in ipairs(trows) do
+  manifest[#manifest + 1] = table.concat({ s.id, s.split, s.path, s.chart, s.kind, s.variant,
+    s.groove, s.style, s.family, s.genre, s.time, s.ts, s.tempo, s.key, s.bars, s.beats, s.lead,
+    s.choruses }, "\t")
+  songs[#songs + 1] = s.path
 end
 U.write_file(OUT .. "/MANIFEST.tsv", table.concat(manifest, "\n") .. "\n")
 U.write_file(OUT .. "/work/jobs.txt", table.concat(jobs, "\n") .. (#jobs > 0 and "\n" or ""))
+U.write_file(OUT .. "/work/songs.txt", table.concat(songs, "\n") .. (#songs > 0 and "\n" or ""))
 
 local fl = {}
 for _, f in ipairs(failures) do fl[#fl + 1] = f[1] .. "\t" .. f[2] end
@@ -615,6 +631,12 @@ info[#info + 1] = "test_families\t" .. table.concat(tf, " ")
 info[#info + 1] = "generated_charts\t" .. #gen_list
 info[#info + 1] = "harvested_charts\t" .. #harv_list
 info[#info + 1] = "harvest_failures\t" .. #hfail
+local ntunes = {}
+for _, r in ipairs(trows) do ntunes[r.chart] = true end
+local nt = 0
+for _ in pairs(ntunes) do nt = nt + 1 end
+info[#info + 1] = "tunes\t" .. nt
+info[#info + 1] = "tune_songs\t" .. #trows
 U.write_file(OUT .. "/work/plan-info.txt", table.concat(info, "\n") .. "\n")
-io.stderr:write(string.format("plan: %d songs planned (%d charts generated, %d harvested), %d failures\n",
-  #jobs, #gen_list, #harv_list, #failures))
+io.stderr:write(string.format("plan: %d songs planned (%d charts generated, %d harvested, %d tunes), %d failures\n",
+  #songs, #gen_list, #harv_list, nt, #failures))

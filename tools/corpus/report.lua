@@ -93,7 +93,11 @@ local function scan(out, list, stats)
         fields[#fields + 1] = c.style.family
         fields[#fields + 1] = c.style.style
         fields[#fields + 1] = c.style.groove
-        fields[#fields + 1] = (c.source or ""):match("^(%S+ %S+)") or ""
+        local src_kind = c.source or ""
+        if src_kind:match("^harvested") then src_kind = "harvested (MMA examples)"
+        elseif src_kind:match("^tune") then src_kind = "tunes (abcmidi examples)"
+        else src_kind = src_kind:match("^(%S+ %S+)") or src_kind end
+        fields[#fields + 1] = src_kind
         fields[#fields + 1] = string.format("%.3f", c.beats * 60 / c.tempo)
         fields[#fields + 1] = c.beats
         fields[#fields + 1] = c.lead or ""

@@ -84,8 +84,11 @@ function M.write_file(path, text)
   f:close()
 end
 
+local made = {}
 function M.mkdir(path)
+  if made[path] then return end
   os.execute("mkdir -p '" .. path .. "'")
+  made[path] = true
 end
 
 M.SHARP = { "C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B" }

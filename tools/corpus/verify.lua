@@ -66,7 +66,8 @@ for _, r in ipairs(rows) do
   end
   chart_split[chart_id] = split
   check(path:match("^" .. split .. "/"), id .. " lies in its split's folder")
-  check(exists(dir .. "/" .. path .. ".mma"), path .. ".mma exists")
+  check(exists(dir .. "/" .. path .. ".mma") or exists(dir .. "/" .. path .. ".abc"),
+    path .. ": its source (.mma or .abc) exists")
   local c, err = chart.read(dir .. "/" .. path .. ".chart")
   if check(c ~= nil, path .. ".chart parses: " .. tostring(err)) then
     check(c.id == id and c.split == split, path .. ".chart names its song and split")
