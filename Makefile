@@ -5,6 +5,7 @@
 #   make bench      benchmarks (prints tables; not a pass/fail test)
 #   make demo       render the example performances offline and print where the files are
 #   make fuzz       libFuzzer builds of the fuzz targets (clang)
+#   make corpus     the default training corpus in corpus/ (CORPUS_SONGS=N, CORPUS_SEED=S)
 
 BUILD ?= build
 SAN   ?= 0
@@ -98,6 +99,12 @@ fuzz:
 	    $$f build/libfuzzer/libbandmate.a $(LDLIBS) -o build/libfuzzer/fuzz/$$n || exit 1; \
 	done
 	@echo "libFuzzer targets are in build/libfuzzer/fuzz/ (run one with a corpus dir: tests/fuzz/corpus/NAME)"
+
+# The default training corpus, built from Debian's mma package (docs/corpus.md).
+CORPUS_SONGS ?= 5000
+CORPUS_SEED  ?= 1
+corpus: deps
+	@tools/corpus/build.sh corpus $(CORPUS_SONGS) $(CORPUS_SEED)
 
 clean:
 	rm -rf build
