@@ -661,7 +661,7 @@ int engine_musician_command(bm_engine *e, const bm_musician_cmd *cmd) { return r
 
 int engine_panic(bm_engine *e)
 {
-    bm_musician_cmd reset = {BM_MCMD_RESET, 0, 0, NULL};
+    bm_musician_cmd reset = {BM_MCMD_RESET, 0, 0, NULL, 0};
     bm_command panic = {BM_CMD_PANIC, 0, 0, NULL};
     int a = engine_musician_command(e, &reset), b = engine_command(e, &panic);
     return a == 0 && b == 0 ? 0 : -1;
@@ -674,7 +674,7 @@ int engine_set_mode(bm_engine *e, const char *mode, char *err, size_t errlen)
         bm_errf(err, errlen, "'%s' is not a mode bandmate knows", mode);
         return -1;
     }
-    bm_musician_cmd c = {BM_MCMD_SET_BEHAVIOUR, 0, 0, b};
+    bm_musician_cmd c = {BM_MCMD_SET_BEHAVIOUR, 0, 0, b, 0};
     if (engine_musician_command(e, &c) != 0) {
         b->ops->destroy(b);
         bm_errf(err, errlen, "the musician is busy; try again");
