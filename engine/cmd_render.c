@@ -1,6 +1,8 @@
 /* cmd_render.c: `bandmate render`: a performer's MIDI file through bandmate, offline. */
+#include "engine/behaviour.h"
 #include "engine/cli.h"
 #include "engine/cli_util.h"
+#include "engine/musician/mus_model.h"
 #include "engine/offline.h"
 #include "engine/patch.h"
 
@@ -20,8 +22,10 @@ static void usage(FILE *f)
             "  --in FILE          the performer's part: the track named 'human', or every track\n"
             "  --out-mid FILE     the session as MIDI\n"
             "  --out-wav FILE     the session as audio (24-bit WAV)\n"
-            "  --patch FILE       a patch (patches/*.lua); without one, the built-in default\n"
-            "  --mode NAME        override the patch's mode (echo, silent)\n"
+            "  --patch FILE       a patch (patches/*.lua); without one, the built-in default, in which\n"
+            "                     the shipped musician accompanies whatever the performer plays\n"
+            "  --mode NAME        override the patch's mode (accompany, echo, silent)\n"
+            "  --model FILE       the musician model for accompany (default models/musician.bmnn)\n"
             "  --seed N           random seed (the same seed gives the same session)\n"
             "  --tempo BPM        ignore the file's tempo map and play at this tempo\n"
             "  --sample-rate HZ   default 48000\n"
@@ -40,7 +44,7 @@ int cmd_render(int argc, char **argv)
         {"tempo", required_argument, 0, 't'},     {"sample-rate", required_argument, 0, 'r'},
         {"block", required_argument, 0, 'b'},     {"tail", required_argument, 0, 'T'},
         {"quiet", no_argument, 0, 'q'},           {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+        {"model", required_argument, 0, 'L'},     {0, 0, 0, 0}};
     const char *in = NULL, *out_mid = NULL, *out_wav = NULL, *patch_path = NULL, *mode = NULL;
     double tempo = 0, sr = 0, block = 256, tail = 2;
     uint64_t seed = 0;
@@ -61,6 +65,7 @@ int cmd_render(int argc, char **argv)
         case 'b': if (cli_number("render", "--block", optarg, 16, 8192, &block)) return 2; break;
         case 'T': if (cli_number("render", "--tail", optarg, 0, 600, &tail)) return 2; break;
         case 'q': quiet = 1; break;
+        case 'L': behaviour_set_model_path(optarg); break;
         case 'h': usage(stdout); return 0;
         default:
             fprintf(stderr, "bandmate render: '%s' is not an option here; 'bandmate render --help' lists them.\n",
@@ -92,6 +97,14 @@ int cmd_render(int argc, char **argv)
     }
     bm_engine_config cfg = patch.cfg;
     if (mode) snprintf(cfg.mode, sizeof cfg.mode, "%s", mode);
+    if (!strcmp(cfg.mode, "accompany")) { /* say why the musician cannot play, not just that it cannot */
+        mus_model *m = mus_model_shared(behaviour_model_path(), err, sizeof err);
+        if (!m) {
+            fprintf(stderr, "bandmate render: %s.\n", err);
+            return 1;
+        }
+        mus_model_release(m);
+    }
     if (have_seed) cfg.seed = seed;
     if (sr > 0) cfg.sample_rate = sr;
     cfg.monitor_human = 1; /* the rendered audio carries the performer's part too */

@@ -1,6 +1,7 @@
 /* patch.c: reading and validating patch files (Lua tables) into an engine configuration. */
 #include "engine/patch.h"
 #include "engine/behaviour.h"
+#include "engine/musician/mus_model.h"
 #include "engine/sandbox.h"
 
 #include <lauxlib.h>
@@ -9,12 +10,43 @@
 #include <stdio.h>
 #include <string.h>
 
-void patch_defaults(bm_patch *p)
+static void base_defaults(bm_patch *p)
 {
     memset(p, 0, sizeof *p);
     snprintf(p->name, sizeof p->name, "default (echo)");
     engine_config_defaults(&p->cfg);
     p->audio_inputs = 1;
+}
+
+/* 0 when the musician model loads (it stays cached for the behaviour), else -1 with why. */
+static int model_usable(char *why, size_t cap)
+{
+    mus_model *m = mus_model_shared(behaviour_model_path(), why, cap);
+    if (!m) return -1;
+    mus_model_release(m);
+    return 0;
+}
+
+/* The default mode: the trained musician when its model loads, else the echo harmoniser, said once. */
+static void default_mode(bm_patch *p, int rename)
+{
+    char why[1024];
+    if (model_usable(why, sizeof why) == 0) {
+        snprintf(p->cfg.mode, sizeof p->cfg.mode, "accompany");
+        if (rename) snprintf(p->name, sizeof p->name, "default (accompany)");
+        return;
+    }
+    static int told;
+    if (!told++)
+        fprintf(stderr, "bandmate: the musician model cannot be used (%s); the band plays the echo harmoniser "
+                "instead (run 'make model', or point BANDMATE_MODEL at a model).\n", why);
+    snprintf(p->cfg.mode, sizeof p->cfg.mode, "echo");
+}
+
+void patch_defaults(bm_patch *p)
+{
+    base_defaults(p);
+    default_mode(p, 1);
 }
 
 struct ctx {
@@ -174,16 +206,29 @@ static void read_patch(struct ctx *c, bm_patch *p)
     static const char *const top[] = {"name", "mode", "tempo", "meter", "steps_per_beat",
                                       "tempo_source", "human", "monitor", "midi_clock_out", "parts",
                                       "connect", "midi_devices", "lookahead_ms", "master_gain",
-                                      "script", "audio_inputs", "seed", "osc_port", NULL};
+                                      "script", "audio_inputs", "seed", "osc_port", "model", NULL};
     check_keys(c, "the patch", top);
     get_string(c, "name", p->name, sizeof p->name);
+    char model[1024];
+    if (get_string(c, "model", model, sizeof model)) { /* the musician model, relative to the patch */
+        char dir[1024], full[2100];
+        snprintf(dir, sizeof dir, "%s", p->path);
+        if (model[0] == '/') snprintf(full, sizeof full, "%s", model);
+        else snprintf(full, sizeof full, "%s/%s", dirname(dir), model);
+        behaviour_set_model_path(full);
+    }
     char mode[32];
     if (get_string(c, "mode", mode, sizeof mode)) {
         int known = 0;
         for (int i = 0; bm_mode_names[i]; i++)
             if (!strcmp(mode, bm_mode_names[i])) known = 1;
+        char why[1024];
         if (!known) fail(c, "mode '%s' is not a mode bandmate knows", mode);
+        else if (!strcmp(mode, "accompany") && model_usable(why, sizeof why) != 0)
+            fail(c, "mode 'accompany' needs the musician model: %s", why);
         else snprintf(p->cfg.mode, sizeof p->cfg.mode, "%s", mode);
+    } else if (!c->failed) {
+        default_mode(p, 0);
     }
     double v;
     if (get_number(c, "tempo", BM_MIN_BPM, BM_MAX_BPM, &v)) p->cfg.bpm = v;
@@ -272,7 +317,7 @@ static void read_patch(struct ctx *c, bm_patch *p)
 
 int patch_load(const char *path, bm_patch *p, char *err, size_t errlen)
 {
-    patch_defaults(p);
+    base_defaults(p);
     snprintf(p->path, sizeof p->path, "%s", path);
     char base[1024];
     snprintf(base, sizeof base, "%s", path);
