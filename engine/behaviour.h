@@ -15,7 +15,8 @@ typedef struct bm_step_ctx {
     int steps_per_beat;
     int beats_per_bar;
     double bpm;
-    uint32_t parts_enabled;   /* bit (1 << part) set when the part may play */
+    uint32_t parts_enabled;   /* bit (1 << part) set when the part may play (the performer's part is
+                                 left out; a behaviour may still answer on it in their rests) */
     int human_role;           /* the band part the performer covers (BM_PART_HUMAN: none) */
     const uint8_t *channel;   /* MIDI channel per part */
     uint64_t *rng;            /* the session's deterministic random state */

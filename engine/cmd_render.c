@@ -92,6 +92,11 @@ int cmd_render(int argc, char **argv)
             fprintf(stderr, "bandmate render: %s.\n", err);
             return 1;
         }
+    } else if (mode) { /* the mode is given: the default patch's own choice of mode does not matter */
+        memset(&patch, 0, sizeof patch);
+        snprintf(patch.name, sizeof patch.name, "default (%s)", mode);
+        engine_config_defaults(&patch.cfg);
+        patch.audio_inputs = 1;
     } else {
         patch_defaults(&patch);
     }

@@ -38,6 +38,8 @@ static void usage(FILE *f)
             "  --max-songs N       read only the first N songs (quick trials)\n"
             "  --threads N         threads for the training math (default 2)\n"
             "  --seed N            random seed (default 1)\n"
+            "  --no-augment        no random keys, performer roles, chart or style dropping (the band\n"
+            "                      alone, songs as written; for learning a few songs by heart)\n"
             "  --report-skips      list every skipped file and track (default: counts only)\n"
             "  --quiet             print nothing but errors\n"
             "  -h, --help          this help\n");
@@ -56,6 +58,7 @@ int cmd_train(int argc, char **argv)
         {"max-songs", required_argument, 0, 'm'},  {"threads", required_argument, 0, 'j'},
         {"seed", required_argument, 0, 'S'},       {"report-skips", no_argument, 0, 'R'},
         {"quiet", no_argument, 0, 'q'},            {"help", no_argument, 0, 'h'},
+        {"no-augment", no_argument, 0, 'A'},
         {0, 0, 0, 0}};
     mus_train_opts o;
     mus_train_defaults(&o);
@@ -86,6 +89,7 @@ int cmd_train(int argc, char **argv)
         case 'j': if (cli_number("train", "--threads", optarg, 1, 64, &v)) return 2; o.threads = (int)v; break;
         case 'S': if (cli_u64("train", "--seed", optarg, &u)) return 2; o.seed = u; break;
         case 'R': report_skips = 1; break;
+        case 'A': o.plain = 1; break;
         case 'q': o.report = NULL; break;
         case 'h': usage(stdout); return 0;
         default:

@@ -103,7 +103,8 @@ TEST(musician_reader_reports_what_it_skips_and_why)
     snprintf(bad, sizeof bad, "%s/bad.mid", dir);
     tm_write_song(good, tr, 2, 4);
     FILE *f = fopen(bad, "wb");
-    fwrite("MThd\0\0\0\6\0\1\0\2\0\x60MTrk\0\0\1\0\0\x90", 1, 26, f);
+    static const char damaged[] = "MThd\0\0\0\6\0\1\0\2\0\x60MTrk\0\0\1\0\0\x90";
+    fwrite(damaged, 1, sizeof damaged - 1, f);
     fclose(f);
     mus_corpus c;
     rep = report_file();

@@ -80,6 +80,9 @@ static void controls(struct accompany *a, const bm_step_ctx *ctx, mus_band_ctl *
         if (ctx->parts_enabled >> (p + 1) & 1) c->parts |= 1u << p;
     int role = ctx->human_role;
     c->role = role >= BM_PART_BASS && role <= BM_PART_LEAD ? role : mus_listen_guess_role(&a->listen);
+    /* a lead performer is answered on the lead part in their rests (the musician still silences
+     * the part when it is switched off) */
+    if (c->role == MUS_ROLE_LEAD) c->parts |= 1u << MUS_LEAD;
     /* the performer's part (guessed) is theirs; the lead answers in their rests */
     if (c->role != MUS_ROLE_LEAD && c->role != MUS_ROLE_NONE) c->parts &= ~(1u << (c->role - 1));
 }

@@ -183,16 +183,18 @@ static int pick_mono(mus_band *b, const float *logits, int low, float bias, uint
         float onset = 0, mass = 0;
         for (int t = 2; t < MUS_MONO_VOCAB; t++) onset += b->probs[t];
         float q[MUS_MONO_VOCAB];
+        float inv_t = 1.0f / (ctl->temperature > 0.01f ? ctl->temperature : 0.01f);
         for (int t = 2; t < MUS_MONO_VOCAB; t++) {
             int p = mus_mono_pitch(t, low);
-            q[t] = b->allowed[t] ? b->memdist[p] : 0;
+            /* the memory's choices sharpen with the temperature too */
+            q[t] = b->allowed[t] && b->memdist[p] > 0 ? powf(b->memdist[p], inv_t) : 0;
             mass += q[t];
         }
         float w = ctl->memory > 1 ? 1 : ctl->memory;
         if (mass > 0)
             for (int t = 2; t < MUS_MONO_VOCAB; t++) b->probs[t] = (1 - w) * b->probs[t] + w * onset * q[t] / mass;
     }
-    return mus_pick(b->probs, MUS_MONO_VOCAB, ctl->top_p, rng);
+    return mus_pick(b->probs, MUS_MONO_VOCAB, ctl->top_p, ctl->temperature <= MUS_GREEDY_TEMPERATURE, rng);
 }
 
 mus_frame mus_band_decide(mus_band *b, const mus_band_ctl *ctl, int64_t k, int bpb, const mus_hsum *heard,
@@ -216,12 +218,12 @@ mus_frame mus_band_decide(mus_band *b, const mus_band_ctl *ctl, int64_t k, int b
         }
         mus_probs(logits + mus_head_offset(MUS_HEAD_COMP), MUS_COMP_RHYTHM_VOCAB, ctl->temperature, b->bias,
                   b->allowed, b->probs);
-        f.comp = (uint8_t)mus_pick(b->probs, MUS_COMP_RHYTHM_VOCAB, ctl->top_p, rng);
+        f.comp = (uint8_t)mus_pick(b->probs, MUS_COMP_RHYTHM_VOCAB, ctl->top_p, ctl->temperature <= MUS_GREEDY_TEMPERATURE, rng);
         if (f.comp >= MUS_COMP_SOFT) {
             for (int c = 0; c < MUS_NCHORDS; c++) b->allowed[c] = (mus_chord_pcs(c) & ~scale & 0xfff) == 0;
             mus_probs(logits + mus_head_offset(MUS_HEAD_CHORD), MUS_NCHORDS, ctl->temperature, NULL, b->allowed,
                       b->probs);
-            f.chord = (uint16_t)mus_pick(b->probs, MUS_NCHORDS, ctl->top_p, rng);
+            f.chord = (uint16_t)mus_pick(b->probs, MUS_NCHORDS, ctl->top_p, ctl->temperature <= MUS_GREEDY_TEMPERATURE, rng);
         }
     }
     int lead_may = (ctl->parts >> MUS_LEAD & 1) &&

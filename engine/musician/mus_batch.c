@@ -180,7 +180,7 @@ void mus_batcher_rewind(mus_batcher *b)
 {
     b->next = 0;
     b->done = 0;
-    if (b->o.augment) shuffle(b);
+    if (b->o.augment == 1) shuffle(b);
     for (int i = 0; i < b->o.B; i++) {
         free(b->s[i].dens);
         memset(&b->s[i], 0, sizeof b->s[i]);
@@ -209,7 +209,7 @@ static int start_song(mus_batcher *b, stream *st)
 {
     if (b->next >= b->n) {
         if (!b->o.augment) return -1;
-        shuffle(b);
+        if (b->o.augment == 1) shuffle(b);
         b->next = 0;
     }
     int si = b->idx[b->next++];
@@ -219,7 +219,9 @@ static int start_song(mus_batcher *b, stream *st)
     st->song = si;
     st->end = s->nsteps;
     int bar = s->beats_per_bar * MUS_STEPS_PER_BEAT;
-    if (b->o.augment) {
+    if (b->o.augment == 2) {
+        st->style = s->style;
+    } else if (b->o.augment) {
         st->transpose = (int)nn_rng_below(&b->rng, 12) - 5;
         st->role = pick_role(b, s);
         st->chart = s->chart_root && nn_rng_uniform(&b->rng) < b->o.p_chart;

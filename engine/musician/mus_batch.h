@@ -13,8 +13,10 @@
 
 typedef struct mus_batch_opts {
     int T, B;
-    int augment;          /* random transposition, role, chart, style and start (0: validation:
-                             fixed role per song, no transposition, no chart, from the start) */
+    int augment;          /* 1: random transposition, role, chart, style and start; 0: validation
+                             (one pass, a fixed role per song, no transposition, no chart, from the
+                             start); 2: endless like 1 but plain (no performer, no transposition,
+                             no chart, whole songs: memorising a few songs) */
     int max_steps_per_song; /* 0: whole songs */
     float p_chart;        /* chance a song visit is given its chart (default 0.35) */
     float p_style_drop;   /* chance the style is hidden (default 0.2) */

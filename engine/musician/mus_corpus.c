@@ -587,7 +587,7 @@ int mus_corpus_load(const char *dir, const mus_corpus_opts *o, mus_corpus *c, FI
         bm_errf(err, errlen, "the corpus folder %s does not exist or cannot be read", dir);
         return -1;
     }
-    qsort(pl.p, (size_t)pl.n, sizeof *pl.p, cmp_str);
+    if (pl.n) qsort(pl.p, (size_t)pl.n, sizeof *pl.p, cmp_str);
     c->songs = calloc((size_t)(pl.n ? pl.n : 1), sizeof *c->songs);
     if (!c->songs) {
         for (int i = 0; i < pl.n; i++) free(pl.p[i]);

@@ -180,8 +180,11 @@ mus_model *mus_model_shared(const char *path, char *err, size_t errlen)
     mus_model *m = mus_model_load(path, err, errlen);
     if (m) {
         m->refs = 1;
-        if (cached && cached->refs == 0) mus_model_free(cached);
-        if (!cached || cached->refs == 0) cached = m;
+        if (cached && cached->refs == 0) { /* nobody uses the cached one: this file replaces it */
+            mus_model_free(cached);
+            cached = NULL;
+        }
+        if (!cached) cached = m;
         else m->refs = -1; /* another file is in use: this one is private to its user */
     }
     pthread_mutex_unlock(&cache_lock);

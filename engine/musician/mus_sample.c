@@ -39,9 +39,15 @@ void mus_probs(const float *logits, int n, float temperature, const float *bias,
     for (int i = 0; i < n; i++) probs[i] *= inv;
 }
 
-int mus_pick(const float *probs, int n, float top_p, uint64_t *rng)
+int mus_pick(const float *probs, int n, float top_p, int greedy, uint64_t *rng)
 {
     if (n > MUS_SAMPLE_MAX) n = MUS_SAMPLE_MAX;
+    if (greedy) {
+        int best = 0;
+        for (int i = 1; i < n; i++)
+            if (probs[i] > probs[best]) best = i;
+        return best;
+    }
     double total = 0;
     for (int i = 0; i < n; i++) total += probs[i];
     if (total <= 0) return 0;
@@ -86,10 +92,18 @@ int mus_pick(const float *probs, int n, float top_p, uint64_t *rng)
 uint64_t mus_pick_drums(const float *logits, int npieces, int nvel, float temperature, float bias,
                         float top_p, uint64_t *rng)
 {
+    int greedy = temperature <= MUS_GREEDY_TEMPERATURE;
     if (temperature < 0.01f) temperature = 0.01f;
     float floor_p = top_p < 0.999f ? (1.0f - top_p) * 0.5f : 0.0f;
     uint64_t bits = 0;
     for (int p = 0; p < npieces; p++) {
+        if (greedy) { /* the most likely class, when the piece is more likely hit than not */
+            int best = 0;
+            for (int c = 1; c < nvel; c++)
+                if (logits[p * nvel + c] > logits[p * nvel + best]) best = c;
+            if (logits[p * nvel + best] + bias > 0) bits |= 1ull << (p * nvel + best);
+            continue;
+        }
         float pc[8], none = 1.0f;
         for (int c = 0; c < nvel && c < 8; c++) {
             float z = (logits[p * nvel + c] + bias) / temperature;
@@ -99,16 +113,24 @@ uint64_t mus_pick_drums(const float *logits, int npieces, int nvel, float temper
         }
         float hit = 1.0f - none;
         if (mus_rand(rng) >= hit) continue;
-        float sum = 0;
-        for (int c = 0; c < nvel; c++) sum += pc[c];
+        /* which velocity: a softmax of the class logits at the same temperature */
+        float w[8], mx = -INFINITY, sum = 0;
+        for (int c = 0; c < nvel && c < 8; c++) {
+            w[c] = pc[c] > 0 ? (logits[p * nvel + c] + bias) / temperature : -INFINITY;
+            mx = w[c] > mx ? w[c] : mx;
+        }
+        for (int c = 0; c < nvel && c < 8; c++) {
+            w[c] = isfinite(w[c]) ? expf(w[c] - mx) : 0.0f;
+            sum += w[c];
+        }
         double u = mus_rand(rng) * sum;
         int cls = nvel - 1;
         for (int c = 0; c < nvel; c++) {
-            if (u < pc[c]) {
+            if (u < w[c]) {
                 cls = c;
                 break;
             }
-            u -= pc[c];
+            u -= w[c];
         }
         bits |= 1ull << (p * nvel + cls);
     }

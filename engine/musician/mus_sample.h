@@ -16,13 +16,17 @@ double mus_rand(uint64_t *state);
 void mus_probs(const float *logits, int n, float temperature, const float *bias,
                const uint8_t *allowed, float *probs);
 
+/* At or below this temperature choices are greedy (the most likely, every time): the limit of
+ * sampling as the temperature goes to zero, and repeatable whatever the random state. */
+#define MUS_GREEDY_TEMPERATURE 0.05f
+
 /* Samples an index from probs[n] (summing to about 1) keeping the smallest set of classes that
- * holds top_p of the mass. */
-int mus_pick(const float *probs, int n, float top_p, uint64_t *rng);
+ * holds top_p of the mass; greedy (the largest) when greedy is set. */
+int mus_pick(const float *probs, int n, float top_p, int greedy, uint64_t *rng);
 
 /* Samples a multi-hot drum step: for each of npieces pieces with nvel velocity classes (logits
  * piece-major), whether it is hit (at temperature, plus bias, ignored below the top-p floor) and in
- * which class; returns the bits (piece * nvel + class). */
+ * which class; returns the bits (piece * nvel + class). Greedy at MUS_GREEDY_TEMPERATURE. */
 uint64_t mus_pick_drums(const float *logits, int npieces, int nvel, float temperature, float bias,
                         float top_p, uint64_t *rng);
 

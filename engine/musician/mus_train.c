@@ -137,7 +137,7 @@ int mus_train_run(const mus_train_opts *o, char *err, size_t errlen)
         if (nn_checkpoint_load(ckpt, m->nn, &opt, &rng, err, errlen) != 0) goto out;
         resumed = 1;
     }
-    mus_batch_opts bo = {.T = o->T, .B = o->B, .augment = 1, .seed = nn_rng_u64(&rng)};
+    mus_batch_opts bo = {.T = o->T, .B = o->B, .augment = o->plain ? 2 : 1, .seed = nn_rng_u64(&rng)};
     mus_batch_opts vo = {.T = o->T, .B = 16, .augment = 0, .max_steps_per_song = o->valid_steps, .seed = 1};
     tb = mus_batcher_create(&corpus, train_idx, ntrain, m, &bo);
     vb = mus_batcher_create(&corpus, valid_idx, nvalid, m, &vo);

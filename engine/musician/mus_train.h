@@ -23,6 +23,7 @@ typedef struct mus_train_opts {
     int threads;
     uint64_t seed;
     int resume;               /* continue from the checkpoint when it exists */
+    int plain;                /* no augmentation: the band alone, songs as written (memorising) */
     FILE *report;             /* progress and report (NULL: silent) */
 } mus_train_opts;
 
