@@ -28,6 +28,8 @@ static void usage(FILE *f)
             "  --ppm-order N       highest PPM order tried (default 8)\n"
             "  --no-ppm            skip the baseline\n"
             "  --seed N            random seed for sampling (default 1)\n"
+            "  --temperature X     sampling temperature of the generation tasks (default 1)\n"
+            "  --top-p X           nucleus mass of the generation tasks (default 0.95)\n"
             "  -h, --help          this help\n");
 }
 
@@ -39,6 +41,7 @@ int cmd_eval(int argc, char **argv)
         {"gen-songs", required_argument, 0, 'g'}, {"gen-steps", required_argument, 0, 's'},
         {"ppm-order", required_argument, 0, 'o'}, {"no-ppm", no_argument, 0, 'P'},
         {"seed", required_argument, 0, 'S'},      {"help", no_argument, 0, 'h'},
+        {"temperature", required_argument, 0, 't'}, {"top-p", required_argument, 0, 'T'},
         {0, 0, 0, 0}};
     mus_eval_opts o;
     mus_eval_defaults(&o);
@@ -59,6 +62,8 @@ int cmd_eval(int argc, char **argv)
         case 'o': if (cli_number("eval", "--ppm-order", optarg, 1, 8, &v)) return 2; o.ppm_order = (int)v; break;
         case 'P': o.skip_ppm = 1; break;
         case 'S': if (cli_u64("eval", "--seed", optarg, &u)) return 2; o.seed = u; break;
+        case 't': if (cli_number("eval", "--temperature", optarg, 0.05, 3, &v)) return 2; o.temperature = (float)v; break;
+        case 'T': if (cli_number("eval", "--top-p", optarg, 0.05, 1, &v)) return 2; o.top_p = (float)v; break;
         case 'h': usage(stdout); return 0;
         default:
             fprintf(stderr, "bandmate eval: '%s' is not an option here; 'bandmate eval --help' lists them.\n",

@@ -478,6 +478,20 @@ TEST_TIMEOUT(musician_missing_or_damaged_model_falls_back_to_echo_with_one_messa
     lines = 0;
     for (const char *c = out; *c; c++) lines += *c == '\n';
     CHECK_EQ_INT(lines, 1);
+    /* a patch that asks for accompany without a usable model is an error; one naming a model uses it */
+    FILE *pf = fopen(test_path("p.lua"), "w");
+    fputs("return { mode = \"accompany\", model = \"nothing.bmnn\" }\n", pf);
+    fclose(pf);
+    snprintf(args, sizeof args, "render --in examples/melody.mid --out-mid %s --patch %s", midi, test_path("p.lua"));
+    CHECK_EQ_INT(run_bandmate(NULL, args, out, sizeof out), 1);
+    CHECK_STR_CONTAINS(out, "mode 'accompany' needs the musician model");
+    m = tm_random_model(test_path("good.bmnn"), 1, 16);
+    mus_model_free(m);
+    pf = fopen(test_path("p.lua"), "w");
+    fputs("return { model = \"good.bmnn\" }\n", pf);
+    fclose(pf);
+    CHECKF(run_bandmate(NULL, args, out, sizeof out) == 0, "%s", out);
+    CHECK_STR_CONTAINS(out, "mode accompany");
     /* a model of another shape is refused on load */
     f = fopen(test_path("other.bmnn"), "wb");
     fclose(f);

@@ -8,6 +8,8 @@ typedef struct stream {
     int song;           /* index into the corpus, -1 when idle */
     int t, start, end;  /* next step, first step, one past the last */
     int transpose, role, chart, style;
+    float noise;        /* how often the band's own previous notes are replaced by wrong ones */
+    int noise_bar, bar_chord; /* the bar whose comping is replaced, and by which chord (-1: none) */
     int fresh;          /* the next step starts a sequence (state reset) */
     mus_harmony harm;
     int last_chord;
@@ -228,6 +230,9 @@ static int start_song(mus_batcher *b, stream *st)
         st->style = nn_rng_uniform(&b->rng) < b->o.p_style_drop ? 0 : s->style;
         if (nn_rng_uniform(&b->rng) < 0.3f && s->nsteps > 4 * bar)
             st->start = (int)nn_rng_below(&b->rng, (uint32_t)(s->nsteps / bar - 2)) * bar;
+        /* half the visits hear their own parts with mistakes, as a band hears itself when it plays
+         * what it sampled: the model learns to follow the performer rather than trust itself */
+        st->noise = nn_rng_uniform(&b->rng) < 0.5f ? 0.5f * nn_rng_uniform(&b->rng) : 0.0f;
     } else {
         /* validation: a fixed role per song, cycling lead, comping, none, bass */
         static const int roles[4] = {MUS_ROLE_LEAD, MUS_ROLE_COMP, MUS_ROLE_NONE, MUS_ROLE_BASS};
@@ -238,6 +243,8 @@ static int start_song(mus_batcher *b, stream *st)
     if (b->o.max_steps_per_song && st->end - st->start > b->o.max_steps_per_song)
         st->end = st->start + b->o.max_steps_per_song;
     st->t = st->start;
+    st->noise_bar = -1;
+    st->bar_chord = -1;
     st->fresh = 1;
     mus_harmony_reset(&st->harm);
     st->last_chord = MUS_CHORD_NONE;
@@ -257,6 +264,27 @@ static int start_song(mus_batcher *b, stream *st)
     }
     st->nbars = nb;
     return 0;
+}
+
+/* Replaces some of the band's own previous notes with plausible mistakes (never the performer's
+ * part): a bar of comping on another chord, bass and lead notes a few semitones off. */
+static void corrupt(mus_batcher *b, stream *st, mus_frame *f, int bar)
+{
+    if (bar != st->noise_bar) {
+        st->noise_bar = bar;
+        st->bar_chord = nn_rng_uniform(&b->rng) < st->noise
+                            ? (int)nn_rng_below(&b->rng, 12) * MUS_NQUALITY + (int)nn_rng_below(&b->rng, 5)
+                            : -1;
+    }
+    if (st->role != MUS_ROLE_COMP && st->bar_chord >= 0 && f->comp >= MUS_COMP_SOFT) f->chord = (uint16_t)st->bar_chord;
+    if (st->role != MUS_ROLE_BASS && f->bass >= 2 && nn_rng_uniform(&b->rng) < st->noise) {
+        int p = mus_mono_pitch(f->bass, MUS_BASS_LOW) + (int)nn_rng_below(&b->rng, 13) - 6;
+        f->bass = (uint8_t)mus_mono_token(p, MUS_BASS_LOW);
+    }
+    if (st->role != MUS_ROLE_LEAD && f->lead >= 2 && nn_rng_uniform(&b->rng) < st->noise) {
+        int p = mus_mono_pitch(f->lead, MUS_LEAD_LOW) + (int)nn_rng_below(&b->rng, 13) - 6;
+        f->lead = (uint8_t)mus_mono_token(p, MUS_LEAD_LOW);
+    }
 }
 
 int mus_batcher_next(mus_batcher *b, nn_seqnet_batch *out)
@@ -298,6 +326,7 @@ int mus_batcher_next(mus_batcher *b, nn_seqnet_batch *out)
             if (tt > st->start) {
                 in.last = mus_frame_transpose(s->frame[tt - 1], k);
                 if (st->role) in.human = mus_hsum_transpose(s->hsum[(size_t)(tt - 1) * MUS_NPARTS + st->role - 1], k);
+                if (st->noise > 0) corrupt(b, st, &in.last, (tt - 1) / bar);
                 if (in.last.comp >= MUS_COMP_SOFT) st->last_chord = in.last.chord;
             } else {
                 in.last = mus_frame_rest();

@@ -1,8 +1,9 @@
 /* mus_batch.h: training sequences from a corpus: B parallel streams that walk through songs one
  * grid step at a time (truncated back-propagation through time carries the state between batches
  * of T steps), each song visit with its own random transposition, performer role (its part's head
- * masked where the band never plays it), chart given or dropped, style given or dropped, and a
- * random starting bar. The inputs are built by mus_features from the same harmony estimate and
+ * masked where the band never plays it), chart given or dropped, style given or dropped, a
+ * random starting bar, and in half the visits the band's own previous notes partly replaced by
+ * mistakes (so that the model follows the performer rather than trusting what it sampled). The inputs are built by mus_features from the same harmony estimate and
  * performer summaries that run live. Not real-time. */
 #pragma once
 

@@ -109,6 +109,7 @@ oom:
 
 typedef struct gen_stats {
     long on[2], in[2];              /* generated note-ons of bass and comping, and on a chord tone */
+    long on_new[2], in_new[2];      /* of them, in the first beat of a chord of the chart */
     long drum_on, drum_ok, bass_on, bass_ok; /* onsets, and on the positions the style uses */
     double distinct;                /* distinct bars among the first 32, summed over songs */
     long songs32;
@@ -194,10 +195,14 @@ static void corpus_rhythm(const mus_song *s, int n, const style_profile *sp, gen
 
 /* The band plays one song with the performer covering role (their notes from the song), the chart
  * given or not; from step change_at on, the performer (and the chart) are transposed by change_by. */
+static float gen_temperature = 1.0f, gen_top_p = 0.95f;
+
 static void generate(mus_band *b, const mus_song *s, int role, int chart, int n, int change_at, int change_by,
                      const style_profile *sp, uint64_t *rng, gen_stats *g)
 {
     mus_band_ctl c = mus_band_ctl_defaults();
+    c.temperature = gen_temperature;
+    c.top_p = gen_top_p;
     c.role = role;
     c.style = s->style;
     c.parts = (1u << MUS_NPARTS) - 1;
@@ -208,7 +213,10 @@ static void generate(mus_band *b, const mus_song *s, int role, int chart, int n,
     bm_event ev[64];
     uint64_t sig[32] = {0};
     if (n > s->nsteps) n = s->nsteps;
+    int chord_since = 0;
     for (int t = 0; t < n; t++) {
+        if (t == 0 || !s->chart_pcs || s->chart_pcs[t] != s->chart_pcs[t - 1] || s->chart_root[t] != s->chart_root[t - 1])
+            chord_since = t;
         mus_hsum heard;
         mus_frame tokens = mus_frame_rest();
         memset(&heard, 0, sizeof heard);
@@ -236,6 +244,10 @@ static void generate(mus_band *b, const mus_song *s, int role, int chart, int n,
             int in = truth >> (ev[i].note % 12) & 1;
             g->on[which]++;
             g->in[which] += in;
+            if (t - chord_since < MUS_STEPS_PER_BEAT) {
+                g->on_new[which]++;
+                g->in_new[which] += in;
+            }
             if (beat_rel >= -KC_BEFORE && beat_rel < KC_AFTER) {
                 g->kc_on[beat_rel + KC_BEFORE]++;
                 g->kc_in[beat_rel + KC_BEFORE] += in;
@@ -414,6 +426,8 @@ int mus_eval_run(const mus_eval_opts *o, char *err, size_t errlen)
         ngen = o->gen_songs;
     }
     uint64_t rng = o->seed;
+    gen_temperature = o->temperature > 0 ? o->temperature : 1.0f;
+    gen_top_p = o->top_p > 0 ? o->top_p : 0.95f;
     gen_stats corpus_g, chords_g, melody_g, chart_g;
     memset(&corpus_g, 0, sizeof corpus_g);
     memset(&chords_g, 0, sizeof chords_g);
@@ -433,8 +447,8 @@ int mus_eval_run(const mus_eval_opts *o, char *err, size_t errlen)
         generate(band, s, MUS_ROLE_LEAD, 1, o->gen_steps, 1 << 30, 0, sp, &rng, &chart_g);
     }
     double cb = ratio(raw_in[0], raw_on[0]), cc = ratio(raw_in[1], raw_on[1]);
-    fprintf(out, "\n2. Note-in-chord ratio against the chart (%d test songs with chords, comping and lead, %d steps each; %.0f s)\n",
-            ngen, o->gen_steps, bm_now_s() - t2);
+    fprintf(out, "\n2. Note-in-chord ratio against the chart (%d test songs with chords, comping and lead, %d steps each; temperature %.2f, top-p %.2f; %.0f s)\n",
+            ngen, o->gen_steps, gen_temperature, gen_top_p, bm_now_s() - t2);
     fprintf(out, "  %-44s %8s %8s\n", "setting", "bass", "comping");
     fprintf(out, "  %-44s %7.1f%% %7.1f%%\n", "the corpus itself (these songs)", 100 * cb, 100 * cc);
     double a = ratio(chords_g.in[0], chords_g.on[0]);
@@ -447,6 +461,15 @@ int mus_eval_run(const mus_eval_opts *o, char *err, size_t errlen)
     double hb = ratio(chart_g.in[0], chart_g.on[0]), hc = ratio(chart_g.in[1], chart_g.on[1]);
     fprintf(out, "  %-44s %7.1f%% %7.1f%%  %.0f%% and %.0f%% of the corpus\n", "melody, with the chord chart given",
             100 * hb, 100 * hc, 100 * hb / cb, 100 * hc / cc);
+    fprintf(out, "  in the first beat of each chord (the band cannot hear a change before it is played):\n");
+    fprintf(out, "    chords %.1f%% of %ld bass notes; melody %.1f%% bass, %.1f%% comping; chart %.1f%% bass, %.1f%% comping\n",
+            100 * ratio(chords_g.in_new[0], chords_g.on_new[0]), chords_g.on_new[0],
+            100 * ratio(melody_g.in_new[0], melody_g.on_new[0]), 100 * ratio(melody_g.in_new[1], melody_g.on_new[1]),
+            100 * ratio(chart_g.in_new[0], chart_g.on_new[0]), 100 * ratio(chart_g.in_new[1], chart_g.on_new[1]));
+    fprintf(out, "  after the first beat: chords %.1f%% bass; melody %.1f%% bass, %.1f%% comping\n",
+            100 * ratio(chords_g.in[0] - chords_g.in_new[0], chords_g.on[0] - chords_g.on_new[0]),
+            100 * ratio(melody_g.in[0] - melody_g.in_new[0], melody_g.on[0] - melody_g.on_new[0]),
+            100 * ratio(melody_g.in[1] - melody_g.in_new[1], melody_g.on[1] - melody_g.on_new[1]));
     fprintf(out, "\n3. Rhythm and diversity (performer plays the melody)\n");
     fprintf(out, "  onsets on the metric positions the style uses (>= 2%% of its onsets in training):\n");
     fprintf(out, "    drums: band %.1f%%, corpus %.1f%%;  bass: band %.1f%%, corpus %.1f%%\n",

@@ -20,6 +20,7 @@ typedef struct mus_eval_opts {
     int ppm_order;            /* highest PPM order tried (1..8) */
     int skip_ppm;             /* likelihoods of the model only */
     uint64_t seed;
+    float temperature, top_p; /* sampling for the generation tasks (default: the live defaults, 1 and 0.95) */
     FILE *out;                /* the report (required) */
 } mus_eval_opts;
 
