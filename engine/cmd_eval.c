@@ -30,6 +30,9 @@ static void usage(FILE *f)
             "  --seed N            random seed for sampling (default 1)\n"
             "  --temperature X     sampling temperature of the generation tasks (default 1)\n"
             "  --top-p X           nucleus mass of the generation tasks (default 0.95)\n"
+            "  --follow-chords X   harmony following under a chord or bass performer (default: built in)\n"
+            "  --follow-melody X   harmony following under a melody (default: built in)\n"
+            "  --valid             measure on the validation songs instead (for choosing settings)\n"
             "  -h, --help          this help\n");
 }
 
@@ -42,6 +45,8 @@ int cmd_eval(int argc, char **argv)
         {"ppm-order", required_argument, 0, 'o'}, {"no-ppm", no_argument, 0, 'P'},
         {"seed", required_argument, 0, 'S'},      {"help", no_argument, 0, 'h'},
         {"temperature", required_argument, 0, 't'}, {"top-p", required_argument, 0, 'T'},
+        {"follow-chords", required_argument, 0, 'F'}, {"follow-melody", required_argument, 0, 'G'},
+        {"valid", no_argument, 0, 'V'},
         {0, 0, 0, 0}};
     mus_eval_opts o;
     mus_eval_defaults(&o);
@@ -64,6 +69,9 @@ int cmd_eval(int argc, char **argv)
         case 'S': if (cli_u64("eval", "--seed", optarg, &u)) return 2; o.seed = u; break;
         case 't': if (cli_number("eval", "--temperature", optarg, 0.05, 3, &v)) return 2; o.temperature = (float)v; break;
         case 'T': if (cli_number("eval", "--top-p", optarg, 0.05, 1, &v)) return 2; o.top_p = (float)v; break;
+        case 'F': if (cli_number("eval", "--follow-chords", optarg, 0, 20, &v)) return 2; o.follow_chords = (float)v; break;
+        case 'G': if (cli_number("eval", "--follow-melody", optarg, 0, 20, &v)) return 2; o.follow_melody = (float)v; break;
+        case 'V': o.on_valid = 1; break;
         case 'h': usage(stdout); return 0;
         default:
             fprintf(stderr, "bandmate eval: '%s' is not an option here; 'bandmate eval --help' lists them.\n",

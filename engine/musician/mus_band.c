@@ -50,6 +50,8 @@ mus_band_ctl mus_band_ctl_defaults(void)
     c.role = MUS_ROLE_NONE;
     c.answer = 1;
     c.chart_root = -1;
+    c.follow_chords = MUS_FOLLOW_CHORDS;
+    c.follow_melody = MUS_FOLLOW_MELODY;
     return c;
 }
 
@@ -168,7 +170,7 @@ static uint16_t lock_scale(const mus_band_ctl *ctl)
 }
 
 static int pick_mono(mus_band *b, const float *logits, int low, float bias, uint16_t scale, const mus_band_ctl *ctl,
-                     int prev_token, uint64_t *rng, int with_memory)
+                     int prev_token, uint64_t *rng, int with_memory, uint16_t heard, float follow)
 {
     for (int t = 0; t < MUS_MONO_VOCAB; t++) {
         int p = mus_mono_pitch(t, low);
@@ -177,6 +179,18 @@ static int pick_mono(mus_band *b, const float *logits, int low, float bias, uint
     }
     if (prev_token == MUS_TOK_REST) b->allowed[MUS_TOK_HOLD] = 0; /* nothing to hold */
     mus_probs(logits, MUS_MONO_VOCAB, ctl->temperature, b->bias, b->allowed, b->probs);
+    if (follow > 0 && heard) {
+        /* which pitch leans toward the heard chord; whether to play at all stays the model's */
+        float onset = 0, mass = 0;
+        for (int t = 2; t < MUS_MONO_VOCAB; t++) {
+            onset += b->probs[t];
+            int p = mus_mono_pitch(t, low);
+            if (heard >> (p % 12) & 1) b->probs[t] *= expf(follow / (ctl->temperature > 0.01f ? ctl->temperature : 0.01f));
+            mass += b->probs[t];
+        }
+        if (mass > 0)
+            for (int t = 2; t < MUS_MONO_VOCAB; t++) b->probs[t] *= onset / mass;
+    }
     if (with_memory && ctl->memory > 0 &&
         mus_memory_predict(&b->mem, b->line, b->nline, b->memdist) >= 0) {
         /* the performer's own continuation, mixed into the choice of pitch (not of rhythm) */
@@ -205,9 +219,14 @@ mus_frame mus_band_decide(mus_band *b, const mus_band_ctl *ctl, int64_t k, int b
     float db = 3.0f * (ctl->density - 0.5f);
     uint16_t scale = lock_scale(ctl);
     int role = ctl->role;
+    /* following the harmony heard: the tones of the chord the performer's recent notes spell are
+     * favoured, strongly when they play chords or a bass line, less under a melody */
+    uint16_t heard_pcs = mus_chord_pcs(b->harm.chord);
+    float follow = role == MUS_ROLE_COMP || role == MUS_ROLE_BASS ? ctl->follow_chords : ctl->follow_melody;
+    if (!heard_pcs || ctl->chart_root >= 0) follow = 0;
     if ((ctl->parts >> MUS_BASS & 1) && role != MUS_ROLE_BASS)
         f.bass = (uint8_t)pick_mono(b, logits + mus_head_offset(MUS_HEAD_BASS), MUS_BASS_LOW, db, scale, ctl,
-                                    b->last_band.bass, rng, 0);
+                                    b->last_band.bass, rng, 0, heard_pcs, follow);
     if ((ctl->parts >> MUS_DRUMS & 1) && role != MUS_ROLE_DRUMS)
         f.drums = mus_pick_drums(logits + mus_head_offset(MUS_HEAD_DRUMS), MUS_NPIECES, MUS_NVEL, ctl->temperature,
                                  db, ctl->top_p, rng);
@@ -220,8 +239,13 @@ mus_frame mus_band_decide(mus_band *b, const mus_band_ctl *ctl, int64_t k, int b
                   b->allowed, b->probs);
         f.comp = (uint8_t)mus_pick(b->probs, MUS_COMP_RHYTHM_VOCAB, ctl->top_p, ctl->temperature <= MUS_GREEDY_TEMPERATURE, rng);
         if (f.comp >= MUS_COMP_SOFT) {
-            for (int c = 0; c < MUS_NCHORDS; c++) b->allowed[c] = (mus_chord_pcs(c) & ~scale & 0xfff) == 0;
-            mus_probs(logits + mus_head_offset(MUS_HEAD_CHORD), MUS_NCHORDS, ctl->temperature, NULL, b->allowed,
+            for (int c = 0; c < MUS_NCHORDS; c++) {
+                uint16_t pcs = mus_chord_pcs(c);
+                b->allowed[c] = (pcs & ~scale & 0xfff) == 0;
+                /* the share of the chord's tones that the heard harmony has, centred */
+                b->bias[c] = follow * ((float)mus_popcount16((uint16_t)(pcs & heard_pcs)) / (float)mus_popcount16(pcs) - 0.5f);
+            }
+            mus_probs(logits + mus_head_offset(MUS_HEAD_CHORD), MUS_NCHORDS, ctl->temperature, b->bias, b->allowed,
                       b->probs);
             f.chord = (uint16_t)mus_pick(b->probs, MUS_NCHORDS, ctl->top_p, ctl->temperature <= MUS_GREEDY_TEMPERATURE, rng);
         }
@@ -231,7 +255,7 @@ mus_frame mus_band_decide(mus_band *b, const mus_band_ctl *ctl, int64_t k, int b
     if (lead_may) {
         int prev = role == MUS_ROLE_LEAD && b->last_band.lead == MUS_TOK_REST ? MUS_TOK_REST : b->last_band.lead;
         f.lead = (uint8_t)pick_mono(b, logits + mus_head_offset(MUS_HEAD_LEAD), MUS_LEAD_LOW, db, scale, ctl, prev,
-                                    rng, role == MUS_ROLE_LEAD || b->mem.count > 0);
+                                    rng, role == MUS_ROLE_LEAD || b->mem.count > 0, 0, 0);
         int p = mus_mono_pitch(f.lead, MUS_LEAD_LOW);
         if (p >= 0) line_push(b, p);
     }

@@ -26,7 +26,14 @@ typedef struct mus_band_ctl {
     int answer;          /* the band's lead answers in the performer's rests when they are the lead */
     int chart_root;      /* the tune's chord at this step when a chart is given (-1: none) */
     uint16_t chart_pcs;
+    float follow_chords; /* bias (nats) of bass and comping toward the chord the performer's recent
+                            notes spell, when they play chords or bass ... */
+    float follow_melody; /* ... and when they play a melody (0: the model alone; a chart turns it off) */
 } mus_band_ctl;
+
+/* The harmony-following biases of the defaults (chosen on the validation songs, docs/musician.md). */
+#define MUS_FOLLOW_CHORDS 3.0f
+#define MUS_FOLLOW_MELODY 3.0f
 
 typedef struct mus_band mus_band;
 

@@ -23,6 +23,7 @@ void mus_eval_defaults(mus_eval_opts *o)
     o->gen_steps = 1024;
     o->ppm_order = MUS_PPM_MAX_ORDER;
     o->seed = 1;
+    o->follow_chords = o->follow_melody = -1;
 }
 
 static const char *const head_names[MUS_PPM_NHEADS] = {"bass", "drums", "comping", "lead"};
@@ -195,7 +196,7 @@ static void corpus_rhythm(const mus_song *s, int n, const style_profile *sp, gen
 
 /* The band plays one song with the performer covering role (their notes from the song), the chart
  * given or not; from step change_at on, the performer (and the chart) are transposed by change_by. */
-static float gen_temperature = 1.0f, gen_top_p = 0.95f;
+static float gen_temperature = 1.0f, gen_top_p = 0.95f, gen_follow_chords = -1, gen_follow_melody = -1;
 
 static void generate(mus_band *b, const mus_song *s, int role, int chart, int n, int change_at, int change_by,
                      const style_profile *sp, uint64_t *rng, gen_stats *g)
@@ -203,6 +204,8 @@ static void generate(mus_band *b, const mus_song *s, int role, int chart, int n,
     mus_band_ctl c = mus_band_ctl_defaults();
     c.temperature = gen_temperature;
     c.top_p = gen_top_p;
+    if (gen_follow_chords >= 0) c.follow_chords = gen_follow_chords;
+    if (gen_follow_melody >= 0) c.follow_melody = gen_follow_melody;
     c.role = role;
     c.style = s->style;
     c.parts = (1u << MUS_NPARTS) - 1;
@@ -393,7 +396,7 @@ int mus_eval_run(const mus_eval_opts *o, char *err, size_t errlen)
         goto out;
     }
     for (int i = 0; i < c.n; i++)
-        if (c.songs[i].split == MUS_SPLIT_TEST) test[ntest++] = i;
+        if (c.songs[i].split == (o->on_valid ? MUS_SPLIT_VALID : MUS_SPLIT_TEST)) test[ntest++] = i;
     if (!ntest) {
         bm_errf(err, errlen, "the corpus %s has no test songs (a chart's split line or a test/ folder marks them)", o->corpus);
         goto out;
@@ -428,6 +431,8 @@ int mus_eval_run(const mus_eval_opts *o, char *err, size_t errlen)
     uint64_t rng = o->seed;
     gen_temperature = o->temperature > 0 ? o->temperature : 1.0f;
     gen_top_p = o->top_p > 0 ? o->top_p : 0.95f;
+    gen_follow_chords = o->follow_chords;
+    gen_follow_melody = o->follow_melody;
     gen_stats corpus_g, chords_g, melody_g, chart_g;
     memset(&corpus_g, 0, sizeof corpus_g);
     memset(&chords_g, 0, sizeof chords_g);

@@ -21,6 +21,8 @@ typedef struct mus_eval_opts {
     int skip_ppm;             /* likelihoods of the model only */
     uint64_t seed;
     float temperature, top_p; /* sampling for the generation tasks (default: the live defaults, 1 and 0.95) */
+    float follow_chords, follow_melody; /* harmony following (negative: the live defaults) */
+    int on_valid;             /* measure on the validation songs (for choosing settings) */
     FILE *out;                /* the report (required) */
 } mus_eval_opts;
 
