@@ -26,6 +26,7 @@ struct bm_engine {
     ring *cmd, *human, *band, *mcmd, *feedback, *rec_events, *rec_audio, *trash, *mtrash, *ext_midi;
     ring *ext_out;                  /* MIDI out for hardware devices (bm_event with frame) */
     ring *plan;                     /* the musician's planned notes, for status and visuals */
+    ring *ctl_events;               /* band events from the control thread (scripts, OSC) */
     atomic_int ext_out_on;
     bm_musician musician;
     bm_instrument *inst[BM_NUM_PARTS];
@@ -143,9 +144,11 @@ bm_engine *engine_create(const bm_engine_config *cfg, char *err, size_t errlen)
     e->ext_midi = ring_create(sizeof(bm_event), 1024);
     e->ext_out = ring_create(sizeof(bm_event), 2048);
     e->plan = ring_create(sizeof(bm_event), 1024);
+    e->ctl_events = ring_create(sizeof(bm_event), 2048);
     atomic_init(&e->ext_out_on, 0);
     if (!e->cmd || !e->human || !e->band || !e->mcmd || !e->feedback || !e->rec_events ||
-        !e->rec_audio || !e->trash || !e->mtrash || !e->ext_midi || !e->ext_out || !e->plan)
+        !e->rec_audio || !e->trash || !e->mtrash || !e->ext_midi || !e->ext_out || !e->plan ||
+        !e->ctl_events)
         goto oom;
     for (int p = 0; p < BM_NUM_PARTS; p++) {
         e->part_buf[p] = calloc(BM_MAX_BLOCK, sizeof(float));
@@ -204,7 +207,7 @@ void engine_destroy(bm_engine *e)
     free(e->rec_buf);
     free(e->sched);
     ring *rings[] = {e->cmd, e->human, e->band, e->mcmd, e->feedback, e->rec_events, e->rec_audio,
-                     e->trash, e->mtrash, e->ext_midi, e->ext_out, e->plan};
+                     e->trash, e->mtrash, e->ext_midi, e->ext_out, e->plan, e->ctl_events};
     for (size_t i = 0; i < sizeof rings / sizeof rings[0]; i++)
         if (rings[i]) ring_destroy(rings[i]);
     sem_destroy(&e->musician_wake);
@@ -414,6 +417,9 @@ static void process_block(bm_engine *e, const bm_io *io, uint32_t at, uint32_t n
     /* the band: new events from the musician into the scheduler, then what is due now */
     bm_event b;
     while (ring_pop(e->band, &b) == 0)
+        if (sched_insert(e->sched, &b) != 0)
+            atomic_fetch_add_explicit(&e->stats.dropped_events, 1, memory_order_relaxed);
+    while (ring_pop(e->ctl_events, &b) == 0)
         if (sched_insert(e->sched, &b) != 0)
             atomic_fetch_add_explicit(&e->stats.dropped_events, 1, memory_order_relaxed);
     nev += sched_collect(e->sched, &e->clock, start, n, e->evbuf + nev, max_ev - nev);
@@ -674,6 +680,13 @@ int engine_start_musician_thread(bm_engine *e)
 int engine_command(bm_engine *e, const bm_command *cmd) { return ring_push(e->cmd, cmd); }
 
 int engine_musician_command(bm_engine *e, const bm_musician_cmd *cmd) { return ring_push(e->mcmd, cmd); }
+
+int engine_play_event(bm_engine *e, const bm_event *ev) { return ring_push(e->ctl_events, ev); }
+
+int engine_commands_applied(bm_engine *e)
+{
+    return ring_count(e->cmd) == 0 && ring_count(e->ctl_events) == 0 && ring_count(e->mcmd) == 0;
+}
 
 int engine_set_mode(bm_engine *e, const char *mode, char *err, size_t errlen)
 {

@@ -142,6 +142,14 @@ int engine_command(bm_engine *e, const bm_command *cmd);
 /* Sends a command to the musician; 0 or -1. Control thread. */
 int engine_musician_command(bm_engine *e, const bm_musician_cmd *cmd);
 
+/* Queues a band event from the control thread (scripts, OSC notes), stamped in frames or in beats
+ * (BM_EVF_BEAT) with part and channel set; the process thread plays it at its time as it plays the
+ * musician's. 0, or -1 when the ring is full. Control thread (the one producer). */
+int engine_play_event(bm_engine *e, const bm_event *ev);
+
+/* 1 when the process thread has taken every command and event sent so far. Control thread. */
+int engine_commands_applied(bm_engine *e);
+
 /* Changes the band's mode by name; 0, or -1 with err for an unknown mode. Control thread. */
 int engine_set_mode(bm_engine *e, const char *mode, char *err, size_t errlen);
 
