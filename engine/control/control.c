@@ -266,7 +266,7 @@ int ctl_script_load(bm_control *c, const char *path, char *err, size_t errlen)
         ctl_notify(c, NOTIFY_STATE, "/bm/event/script", "ss", "refused", path);
         return -1;
     }
-    snprintf(c->script_path, sizeof c->script_path, "%s", path);
+    if (path != c->script_path) snprintf(c->script_path, sizeof c->script_path, "%s", path);
     if (c->o.watch) watch_set(&c->watch, path, c->now_ns);
     c->reload_pending = 0;
     if (rc == 1) {
@@ -469,6 +469,15 @@ void control_set_send_hook(bm_control *c, void (*fn)(void *, const osc_peer *, c
     c->send_hook = fn;
     c->send_ctx = ctx;
 }
+
+void control_phrase(bm_control *c, int part, double start_beat, double end_beat)
+{
+    if (part < 0 || part >= BM_NUM_PARTS) return;
+    ctl_notify(c, NOTIFY_PHRASES, "/bm/event/phrase", "sff", bm_part_name(part), start_beat, end_beat);
+    lua_host_phrase(c->lua, part, start_beat, end_beat);
+}
+
+void control_onset(bm_control *c, double beat, double strength) { lua_host_onset(c->lua, beat, strength); }
 
 int control_osc_port(const bm_control *c) { return c->net ? osc_net_port(c->net) : 0; }
 

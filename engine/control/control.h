@@ -65,6 +65,14 @@ void control_handle_packet(bm_control *c, const uint8_t *data, size_t n, const o
 void control_set_send_hook(bm_control *c, void (*fn)(void *ctx, const osc_peer *to, const uint8_t *pkt, size_t n),
                            void *ctx);
 
+/* A phrase a part finished, from the listener (once bandmate detects phrases): to the script's
+ * on_phrase and to OSC clients as /bm/event/phrase. */
+void control_phrase(bm_control *c, int part, double start_beat, double end_beat);
+
+/* An onset heard on the audio input, from the listener (once bandmate detects onsets): to the
+ * script's on_onset. */
+void control_onset(bm_control *c, double beat, double strength);
+
 /* The UDP port OSC listens on (0 when OSC is off). */
 int control_osc_port(const bm_control *c);
 

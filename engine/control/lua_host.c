@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#define LUA_MAX_SCRIPT_BYTES (4 << 20)
 #define SCRIPT_KEY "bm.script"
 #define INIT_BUDGET_MS 1000.0
 
@@ -152,6 +154,15 @@ static void script_stop(bm_lua *h, lscript *s, int run_cleanup)
 
 int lua_host_load(bm_lua *h, const char *path, char *err, size_t errlen)
 {
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "the script %s does not exist or is not a file", path);
+        return -1;
+    }
+    if (st.st_size > LUA_MAX_SCRIPT_BYTES) {
+        snprintf(err, errlen, "the script %s is larger than %d MiB", path, LUA_MAX_SCRIPT_BYTES >> 20);
+        return -1;
+    }
     lscript *s = script_new(h, path, err, errlen);
     if (!s) return -1;
     if (sandbox_load_file(s->sb, path, err, errlen) != 0) {
@@ -358,13 +369,17 @@ static int push_osc(lua_State *L, const void *ud)
     for (int i = 0; i < m->argc; i++) {
         const lo_arg *a = m->argv[i];
         switch (m->types[i]) {
-        case 'i': lua_pushinteger(L, a->i); break;
-        case 'h': lua_pushinteger(L, (lua_Integer)a->h); break;
-        case 'f': lua_pushnumber(L, a->f); break;
-        case 'd': lua_pushnumber(L, a->d); break;
+        case 'i': lua_pushinteger(L, osc_arg_i32(a)); break;
+        case 'h': lua_pushinteger(L, (lua_Integer)osc_arg_i64(a)); break;
+        case 'f': lua_pushnumber(L, osc_arg_f32(a)); break;
+        case 'd': lua_pushnumber(L, osc_arg_f64(a)); break;
         case 's':
-        case 'S': lua_pushstring(L, &a->s); break;
-        case 'c': lua_pushlstring(L, (const char *)&a->c, 1); break;
+        case 'S': lua_pushstring(L, (const char *)a); break;
+        case 'c': {
+            char ch = (char)osc_arg_i32(a);
+            lua_pushlstring(L, &ch, 1);
+            break;
+        }
         case 'T': lua_pushboolean(L, 1); break;
         case 'F': lua_pushboolean(L, 0); break;
         case 'b': lua_pushlstring(L, (const char *)lo_blob_dataptr((lo_blob)a), lo_blob_datasize((lo_blob)a)); break;

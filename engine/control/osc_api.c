@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 typedef void (*cmd_fn)(bm_control *c, const osc_msg *m, const char *cmd);
@@ -424,10 +425,6 @@ static void cmd_script_load(bm_control *c, const osc_msg *m, const char *cmd)
     char tmp[2], err[2048];
     const char *path = str(c, m, cmd, 0, "script path", tmp);
     if (!path) return;
-    if (!path[0] || access(path, R_OK) != 0) {
-        ctl_fail(c, cmd, "the script %s does not exist or cannot be read", path);
-        return;
-    }
     if (ctl_script_load(c, path, err, sizeof err) != 0) {
         char *nl = strchr(err, '\n');
         if (nl) *nl = 0;
@@ -473,6 +470,11 @@ static void cmd_model_load(bm_control *c, const osc_msg *m, const char *cmd)
     const char *path = str(c, m, cmd, 0, "model path", tmp);
     if (!path) return;
     if (m->argc >= 2 && any_part_arg(c, m, cmd, 1) < 0) return;
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+        ctl_fail(c, cmd, "the model %s does not exist or is not a file", path);
+        return;
+    }
     nn_model *model = nn_model_load(path, err, sizeof err);
     if (!model) {
         ctl_fail(c, cmd, "%s", err);

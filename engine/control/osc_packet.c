@@ -139,13 +139,43 @@ size_t osc_build(uint8_t *buf, size_t cap, const char *path, const char *types, 
     return len;
 }
 
+/* liblo's lo_arg pointers point into the packet at 4-byte alignment: values are copied out, never
+ * read through the union (whose doubles and int64s want 8). */
+int32_t osc_arg_i32(const lo_arg *a)
+{
+    int32_t v;
+    memcpy(&v, a, sizeof v);
+    return v;
+}
+
+float osc_arg_f32(const lo_arg *a)
+{
+    float v;
+    memcpy(&v, a, sizeof v);
+    return v;
+}
+
+double osc_arg_f64(const lo_arg *a)
+{
+    double v;
+    memcpy(&v, a, sizeof v);
+    return v;
+}
+
+int64_t osc_arg_i64(const lo_arg *a)
+{
+    int64_t v;
+    memcpy(&v, a, sizeof v);
+    return v;
+}
+
 int osc_arg_number(char type, const lo_arg *a, double *out)
 {
     switch (type) {
-    case 'i': *out = a->i; return 0;
-    case 'f': *out = a->f; return 0;
-    case 'd': *out = a->d; return 0;
-    case 'h': *out = (double)a->h; return 0;
+    case 'i': *out = osc_arg_i32(a); return 0;
+    case 'f': *out = osc_arg_f32(a); return 0;
+    case 'd': *out = osc_arg_f64(a); return 0;
+    case 'h': *out = (double)osc_arg_i64(a); return 0;
     case 'T': *out = 1; return 0;
     case 'F': *out = 0; return 0;
     default: return -1;
@@ -154,9 +184,9 @@ int osc_arg_number(char type, const lo_arg *a, double *out)
 
 const char *osc_arg_string(char type, const lo_arg *a, char *tmp2)
 {
-    if (type == 's' || type == 'S') return &a->s;
+    if (type == 's' || type == 'S') return (const char *)a;
     if (type == 'c') {
-        tmp2[0] = (char)a->c;
+        tmp2[0] = (char)osc_arg_i32(a);
         tmp2[1] = 0;
         return tmp2;
     }

@@ -38,6 +38,13 @@ size_t osc_build(uint8_t *buf, size_t cap, const char *path, const char *types, 
 /* The same from a liblo message already filled (the caller frees it). */
 size_t osc_build_lo(uint8_t *buf, size_t cap, const char *path, lo_message m);
 
+/* The value of an argument of type i, f, d or h (copied: liblo's argument pointers may be
+ * misaligned for the lo_arg union). */
+int32_t osc_arg_i32(const lo_arg *a);
+float osc_arg_f32(const lo_arg *a);
+double osc_arg_f64(const lo_arg *a);
+int64_t osc_arg_i64(const lo_arg *a);
+
 /* A number from a numeric argument (i, f, d, h, T, F); 0, or -1 for other types. */
 int osc_arg_number(char type, const lo_arg *a, double *out);
 
