@@ -21,6 +21,7 @@ struct bm_sandbox {
     long next_time_check;
     int64_t deadline_ns;
     int over_budget;
+    unsigned allocs;
     char module_dir[1024];
 };
 
@@ -41,6 +42,13 @@ static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         return NULL;
     }
     if (nsize > old && s->used + (nsize - old) > s->limit) return NULL; /* Lua raises "not enough memory" */
+    /* allocating C functions (string.rep, table.concat) run no instructions, so the wall-time
+     * budget is also checked here: a failed allocation stops the call wherever it is */
+    if (nsize > old && s->depth > 0 && s->deadline_ns && (s->over_budget || (++s->allocs & 63) == 0 || nsize - old >= 65536) &&
+        (s->over_budget || now_ns() > s->deadline_ns)) {
+        s->over_budget = 1;
+        return NULL;
+    }
     void *p = realloc(ptr, nsize);
     if (p) s->used = s->used - old + nsize;
     return p;
@@ -287,10 +295,12 @@ static void leave(bm_sandbox *s)
     if (--s->depth == 0) s->over_budget = 0;
 }
 
-static void error_text(lua_State *L, int rc, char *err, size_t errlen)
+static void error_text(bm_sandbox *s, lua_State *L, int rc, char *err, size_t errlen)
 {
     const char *m = lua_tostring(L, -1);
-    if (rc == LUA_ERRMEM) m = "the script used more memory than it is allowed and was stopped";
+    char slow[128];
+    snprintf(slow, sizeof slow, "the script ran too long (more than %d ms in one call) and was stopped", (int)s->time_ms);
+    if (rc == LUA_ERRMEM) m = s->over_budget ? slow : "the script used more memory than it is allowed and was stopped";
     if (rc == LUA_ERRERR && !m) m = "an error happened while handling an error";
     if (err) snprintf(err, errlen, "%s", m ? m : "the script raised an error that is not a string");
 }
@@ -303,10 +313,10 @@ int sandbox_pcall(bm_sandbox *s, int nargs, int nresults, char *err, size_t errl
     lua_insert(L, base);
     enter(s, L);
     int rc = lua_pcall(L, nargs, nresults, base);
-    leave(s);
     lua_remove(L, base);
+    if (rc != LUA_OK) error_text(s, L, rc, err, errlen);
+    leave(s);
     if (rc != LUA_OK) {
-        error_text(L, rc, err, errlen);
         lua_pop(L, 1);
         return -1;
     }
@@ -318,10 +328,13 @@ int sandbox_resume(bm_sandbox *s, lua_State *from, lua_State *co, int nargs, int
     enter(s, co);
     lua_sethook(co, budget_hook, LUA_MASKCOUNT, s->over_budget ? 1 : HOOK_EVERY);
     int rc = lua_resume(co, from ? from : s->L, nargs, nres);
+    int slow = s->over_budget;
     leave(s);
     if (rc == LUA_OK || rc == LUA_YIELD) return rc;
     const char *m = lua_tostring(co, -1);
-    if (rc == LUA_ERRMEM) m = "the script used more memory than it is allowed and was stopped";
+    char slow_msg[128];
+    snprintf(slow_msg, sizeof slow_msg, "the script ran too long (more than %d ms in one call) and was stopped", (int)s->time_ms);
+    if (rc == LUA_ERRMEM) m = slow ? slow_msg : "the script used more memory than it is allowed and was stopped";
     /* the traceback is the coroutine's own; building it may itself run out of memory */
     if (m && lua_checkstack(s->L, 4)) {
         luaL_traceback(s->L, co, m, 0);

@@ -12,6 +12,7 @@
 #define PARAM_FEEDBACK_NS 33000000   /* a parameter is told to clients at most 30 times a second */
 #define RELOAD_WAIT_NS 2000000000    /* a reload waits this long at most for a beat */
 #define ERROR_REPEAT_NS 5000000000ll /* a repeating script error is printed again after this */
+#define DRAIN_NS 5000000             /* feedback taken in one step before the clocks get their turn */
 
 void control_opts_defaults(bm_control_opts *o)
 {
@@ -394,6 +395,7 @@ bm_control *control_create(bm_engine *e, bm_jack *jack, const bm_patch *patch, c
     c->sr = cfg->sample_rate;
     c->lead = (int64_t)(cfg->lookahead_ms * 1e-3 * c->sr);
     if (c->lead < 1) c->lead = 1;
+    c->early = (int64_t)(BM_CLOCK_EARLY_MS * 1e-3 * c->sr);
     c->now_ns = tb_mono_ns();
     c->now = tb_ns_to_frame(e, c->now_ns);
     clock_read_published(engine_clock(e), &c->map);
@@ -526,7 +528,7 @@ static void on_message(void *ctx, const osc_msg *m)
     int64_t due = tb_ns_to_frame(c->e, tb_osc_to_ns(m->tt_sec, m->tt_frac));
     int64_t tolerance = (int64_t)(c->sr / 1000);
     int is_note = !strcmp(m->path, "/bm/note");
-    int64_t wake = is_note ? due - c->lead : due;
+    int64_t wake = is_note ? due - c->lead - c->early : due;
     if (wake > c->now + tolerance) {
         if (osc_queue_push(&c->queue, wake, due, pc->from, m->raw, m->rawlen) != 0) {
             c->from = pc->from;
@@ -625,11 +627,19 @@ static void take_feedback(bm_control *c, const bm_event *ev)
     }
 }
 
+/* Takes what the engine played. A slow script could make this long: past a few milliseconds the
+ * rest waits in the ring for the next step, so the clocks run in between. */
 static void drain_rings(bm_control *c)
 {
     bm_event ev;
     ring *fb = engine_feedback_ring(c->e), *plan = engine_plan_ring(c->e);
-    for (int i = 0; i < 4096 && ring_pop(fb, &ev) == 0; i++) take_feedback(c, &ev);
+    int64_t until = tb_mono_ns() + DRAIN_NS;
+    for (int i = 0; i < 4096 && ring_pop(fb, &ev) == 0; i++) {
+        take_feedback(c, &ev);
+        if ((i & 7) == 7 || lua_host_running(c->lua)) {
+            if (tb_mono_ns() > until) break;
+        }
+    }
     for (int i = 0; i < 1024 && ring_pop(plan, &ev) == 0; i++) {
         if (c->status) status_take_plan(c->status, &ev);
         ctl_notify(c, NOTIFY_PLAN, "/bm/event/plan", "siif", bm_part_name(ev.part), ev.note, ev.velocity, ev.beat);
@@ -689,6 +699,7 @@ void control_step(bm_control *c, int64_t now_frame)
     /* live: the wall clock; offline and in tests: time advances with the frames */
     int64_t ns = c->live ? tb_mono_ns() : c->now_ns + (int64_t)((double)(now_frame - c->now) / c->sr * 1e9);
     refresh(c, now_frame, ns);
+    lua_host_run_clocks(c->lua);
     drain_rings(c);
     check_engine_state(c);
     run_queue(c);
@@ -718,6 +729,7 @@ void control_poll(bm_control *c, int max_wait_ms)
         int64_t ns = (int64_t)((double)(next - now) / c->sr * 1e9);
         if (ns < wait_ns) wait_ns = ns;
     }
+    if (ring_count(engine_feedback_ring(c->e)) > 64) wait_ns = 0; /* left over from a slow step */
     int64_t flush = next_param_flush(c);
     if (flush != INT64_MAX && flush - now_ns < wait_ns) wait_ns = flush - now_ns;
     if (wait_ns < 0) wait_ns = 0;

@@ -14,6 +14,9 @@
 #include <stdarg.h>
 
 #define CTL_MAX_SYNCS 16
+#define BM_CLOCK_EARLY_MS 80.0  /* clocks and timed notes run this long before their lead time, so a
+                                   busy control thread never makes them late (what they play is
+                                   stamped with their exact time) */
 #define CTL_SCRATCH 8192
 
 typedef struct bm_lua bm_lua;
@@ -49,6 +52,7 @@ struct bm_control {
     char script_path[1024];
     double sr;
     int64_t lead;                   /* frames between asking for a note "now" and hearing it */
+    int64_t early;                  /* BM_CLOCK_EARLY_MS in frames */
     int64_t now;                    /* the engine frame of this step */
     int64_t now_ns;                 /* CLOCK_MONOTONIC of this step */
     int live;                       /* driven by control_poll (wall-clock time) */

@@ -437,12 +437,12 @@ void lua_host_run_clocks(bm_lua *h)
             if (!k->used || ran[i] || k->running) continue;
             int due = 0;
             ctl_when at = {CTL_NOW, 0, 0};
-            if (k->wait == WAIT_TIME && c->now + c->lead >= k->wake_frame) {
+            if (k->wait == WAIT_TIME && c->now + c->lead + c->early >= k->wake_frame) {
                 due = 1;
                 at = (ctl_when){CTL_FRAME, k->wake_frame, 0};
                 if (k->wake_frame < c->now) at.kind = CTL_NOW; /* fell behind: no notes in the past */
             } else if (k->wait == WAIT_BEAT && c->map.rolling) {
-                double ahead = clock_map_beat_at(&c->map, c->now + c->lead);
+                double ahead = clock_map_beat_at(&c->map, c->now + c->lead + c->early);
                 if (k->target_beat - ahead > k->sync_beats + 1e-6) /* the transport jumped back: re-aim */
                     k->target_beat = (floor((ahead - k->sync_offset) / k->sync_beats + 1e-9) + 1) * k->sync_beats +
                                      k->sync_offset;
@@ -473,11 +473,11 @@ int64_t lua_host_next_wake(bm_lua *h)
         const lclock *k = &s->clocks[i];
         if (!k->used) continue;
         int64_t f = INT64_MAX;
-        if (k->wait == WAIT_TIME) f = k->wake_frame - c->lead;
+        if (k->wait == WAIT_TIME) f = k->wake_frame - c->lead - c->early;
         else if (k->wait == WAIT_NEXT) f = c->now;
         else if (k->wait == WAIT_BEAT && c->map.rolling) {
             int64_t at = clock_map_frame_at(&c->map, k->target_beat);
-            f = at == INT64_MAX ? INT64_MAX : at - c->lead;
+            f = at == INT64_MAX ? INT64_MAX : at - c->lead - c->early;
         }
         if (f < next) next = f;
     }

@@ -1,0 +1,117 @@
+/* test_lua_live.c: while a script misbehaves in every way it can (endless loops, memory bombs,
+ * runtime errors, a hot reload with a broken file), bandmate keeps playing on a real JACK server:
+ * the script's own beat clock and the echo of the performer arrive on time, the server reports no
+ * xrun to a peer client's xrun callback, and bandmate counts no late event and no late step. */
+#include "test.h"
+#include "jack_peer.h"
+#include "jackd.h"
+#include "spawn.h"
+#include "engine/smf.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+
+static void write_text(const char *path, const char *text)
+{
+    char tmp[1100];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    CHECK(f);
+    fputs(text, f);
+    fclose(f);
+    CHECK(rename(tmp, path) == 0);
+}
+
+/* A clock on every beat (bass, channel 2), and a different misdeed on each beat. */
+static const char *const misbehaving =
+    "hoard = {}\n"
+    "function init()\n"
+    "  clock.run(function() while true do clock.sync(1); bm.note('bass', 36, 100, 0.25) end end)\n"
+    "end\n"
+    "function on_beat(b)\n"
+    "  local k = b.count % 4\n"
+    "  if k == 0 then while true do end end\n"
+    "  if k == 1 then local t = {} for i = 1, 1e9 do t[i] = string.rep('x', 1 << 20) .. i end end\n"
+    "  if k == 2 then error('a runtime error on beat ' .. b.count) end\n"
+    "  if k == 3 then while true do pcall(function() while true do end end) end end\n"
+    "end\n"
+    "function on_note(n) hoard[#hoard + 1] = string.rep('y', 1 << 24) end\n";
+
+TEST_TIMEOUT(lua_live_misbehaving_scripts_never_stop_the_music, 90)
+{
+    test_jackd j;
+    test_jackd_start(&j, 48000, 256);
+    static peer p;
+    peer_open(&p, j.name, 2);
+    char script[1024];
+    snprintf(script, sizeof script, "%s", test_path("bad.lua"));
+    write_text(script, misbehaving);
+    const char *args[] = {"run", "--server", j.name, "--name", "bmlua", "--no-record", "--no-osc", "--mode", "echo",
+                          "--script", script, "--duration", "60", NULL};
+    pid_t pid = spawn_bandmate(test_path("bandmate.log"), args);
+    peer_connect(&p, "bmlua");
+
+    /* the performer plays a note every half second over ten seconds: the echo answers each */
+    smf *s = smf_new(480);
+    smf_add_track(s, "human");
+    for (int i = 0; i < 20; i++) {
+        uint8_t on[3] = {0x90, (uint8_t)(60 + i % 7), 90}, off[3] = {0x80, on[1], 0};
+        smf_add_midi(s, 0, (uint64_t)i * 480, on, 3);
+        smf_add_midi(s, 0, (uint64_t)i * 480 + 200, off, 3);
+    }
+    char err[256];
+    CHECK(smf_write_file(s, test_path("perf.mid"), err, sizeof err) == 0);
+    smf_free(s);
+    int64_t start = peer_frame(&p) + 4800;
+    int nsend = peer_load_smf(&p, test_path("perf.mid"), start, 48000);
+    CHECK(nsend == 40);
+
+    /* halfway, a broken version of the script: refused; then a good one that plays the lead */
+    while (peer_frame(&p) < start + 4 * 48000) usleep(20000);
+    write_text(script, "function init( clock.run(\n");
+    while (peer_frame(&p) < start + 6 * 48000) usleep(20000);
+    write_text(script, "function init() clock.run(function() while true do clock.sync(1)\n"
+                       "  bm.note('comping', 72, 100, 0.25) end end) end\n"
+                       "function on_beat(b) if b.count % 2 == 0 then while true do end end end\n");
+    while (peer_frame(&p) < start + 11 * 48000) usleep(20000);
+    kill(pid, SIGTERM);
+    int rc = spawn_wait(pid, 10);
+    const char *log = slurp(test_path("bandmate.log"));
+    CHECKF(rc == 0, "bandmate exited %d: %s", rc, log);
+
+    /* every misdeed was reported and cut off */
+    CHECKF(strstr(log, "ran too long"), "%s", log);
+    CHECKF(strstr(log, "more memory than it is allowed") || strstr(log, "not enough memory"), "%s", log);
+    CHECKF(strstr(log, "a runtime error on beat"), "%s", log);
+    CHECKF(strstr(log, "reload (kept the running script)"), "%s", log);
+
+    /* the bass clock kept the beat: notes exactly a beat (24000 frames) apart until the good reload */
+    int bass = 0, comping = 0, echoes = 0, off_beat = 0;
+    int64_t prev = -1, worst = 0;
+    for (int i = 0; i < p.n_got; i++) {
+        const peer_msg *m = &p.got[i];
+        if (!m->bytes[2]) continue;
+        if (m->bytes[0] == 0x91) {
+            if (prev >= 0 && m->frame - prev != 24000) {
+                off_beat++;
+                if (llabs(m->frame - prev - 24000) > llabs(worst)) worst = m->frame - prev - 24000;
+            }
+            prev = m->frame;
+            bass++;
+        }
+        if (m->bytes[0] == 0x92) comping++;
+        if (m->bytes[0] == 0x93) echoes++;
+    }
+    CHECKF(bass >= 10, "the script's clock played %d beats", bass);
+    CHECKF(off_beat == 0, "%d of %d clock notes were not a beat apart (worst by %lld frames): %s", off_beat, bass,
+           (long long)worst, log);
+    CHECKF(comping >= 6, "the reloaded script played %d beats", comping);
+    CHECKF(echoes >= 38, "the echo answered %d of 40 performer notes", echoes);
+
+    /* and nothing was late, on the server or in bandmate */
+    CHECKF(p.xruns == 0, "the JACK server reported %d xruns", p.xruns);
+    CHECKF(strstr(log, " 0 xruns, 0 late events, 0 late steps"), "bandmate was late: %s", log);
+    peer_close(&p);
+    test_jackd_stop(&j);
+}
