@@ -25,18 +25,18 @@ static void write_text(const char *path, const char *text)
 
 /* A clock on every beat (bass, channel 2), and a different misdeed on each beat. */
 static const char *const misbehaving =
-    "hoard = {}\n"
+    "hoard, chunk = {}, string.rep('x', 65536)\n"
     "function init()\n"
     "  clock.run(function() while true do clock.sync(1); bm.note('bass', 36, 100, 0.25) end end)\n"
     "end\n"
     "function on_beat(b)\n"
     "  local k = b.count % 4\n"
     "  if k == 0 then while true do end end\n"
-    "  if k == 1 then local t = {} for i = 1, 1e9 do t[i] = string.rep('x', 1 << 20) .. i end end\n"
+    "  if k == 1 then local t = {} for i = 1, 1e9 do t[i] = string.rep(chunk, 16) .. i end end\n"
     "  if k == 2 then error('a runtime error on beat ' .. b.count) end\n"
     "  if k == 3 then while true do pcall(function() while true do end end) end end\n"
     "end\n"
-    "function on_note(n) hoard[#hoard + 1] = string.rep('y', 1 << 24) end\n";
+    "function on_note(n) hoard[#hoard + 1] = string.rep(chunk, 256) end\n";
 
 TEST_TIMEOUT(lua_live_misbehaving_scripts_never_stop_the_music, 90)
 {
@@ -109,9 +109,16 @@ TEST_TIMEOUT(lua_live_misbehaving_scripts_never_stop_the_music, 90)
     CHECKF(comping >= 6, "the reloaded script played %d beats", comping);
     CHECKF(echoes >= 38, "the echo answered %d of 40 performer notes", echoes);
 
-    /* and nothing was late, on the server or in bandmate */
+    /* and nothing was late: the server never found bandmate unfinished, and bandmate counted no
+     * late event and no late step. In the sanitizer build the test's own JACK clients are slowed
+     * down enough that the dummy server sometimes xruns on them: there the server's xrun count
+     * is not asserted, only that bandmate was never the client it waited for. */
+    const char *jlog = slurp(test_path("jackd.log"));
+    CHECKF(!strstr(jlog, "client = bmlua was not finished"), "the JACK server waited for bandmate: %s", jlog);
+#ifndef BM_SANITIZED
     CHECKF(p.xruns == 0, "the JACK server reported %d xruns", p.xruns);
-    CHECKF(strstr(log, " 0 xruns, 0 late events, 0 late steps"), "bandmate was late: %s", log);
+#endif
+    CHECKF(strstr(log, " late events, 0 late steps") && strstr(log, " 0 late events"), "bandmate was late: %s", log);
     peer_close(&p);
     test_jackd_stop(&j);
 }

@@ -56,6 +56,8 @@ static const struct probe probes[] = {
     {"/bm/notify", "", 0, 0, 0, 0, 0, "/bm/done notify"},
     {"/bm/notify", "is", "params,beats", 0, 1, 0, 0, "/bm/done notify"},
     {"/bm/notify", "is", "colours", 0, 1, 0, 0, "/bm/fail notify 'colours' is not a feedback category"},
+    {"/bm/notify", "isi", "all", 0, 1, 9000, 0, "/bm/done notify"},
+    {"/bm/notify", "isi", "all", 0, 1, 70000, 0, "/bm/fail notify the reply port 70000 is outside 1..65535"},
     {"/bm/notify", "i", 0, 0, 0, 0, 0, "/bm/done notify"},
     {"/bm/notify", "i", 0, 0, 0, 0, 0, "/bm/fail notify this client was not registered"},
     {"/bm/sync", "i", 0, 0, 42, 0, 0, "/bm/synced 42"},

@@ -333,7 +333,11 @@ TEST_TIMEOUT(osc_live_every_address_bundles_feedback_and_bad_packets, 90)
     const char *log = slurp(test_path("bandmate.log"));
     CHECKF(rc == 0, "bandmate exited %d: %s", rc, log);
     CHECKF(!strstr(log, "Sanitizer") && !strstr(log, "runtime error"), "%s", log);
+    const char *jlog = slurp(test_path("jackd.log"));
+    CHECKF(!strstr(jlog, "client = bmosc was not finished"), "the JACK server waited for bandmate: %s", jlog);
+#ifndef BM_SANITIZED /* see tests/test_lua_live.c: the sanitizer build's own test clients may xrun */
     CHECKF(p.xruns == 0, "%d xruns", p.xruns);
+#endif
     client_close(&c);
     peer_close(&p);
     test_jackd_stop(&j);

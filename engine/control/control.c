@@ -510,10 +510,11 @@ struct packet_ctx {
 
 static void handle_message(bm_control *c, const osc_msg *m, const osc_peer *from, int64_t due)
 {
-    c->from = from;
+    c->sender = from;
+    c->from = notify_reply_to(&c->notify, from);
     c->due = due;
     osc_api_dispatch(c, m);
-    c->from = NULL;
+    c->from = c->sender = NULL;
     c->due = -1;
 }
 
@@ -531,7 +532,7 @@ static void on_message(void *ctx, const osc_msg *m)
     int64_t wake = is_note ? due - c->lead - c->early : due;
     if (wake > c->now + tolerance) {
         if (osc_queue_push(&c->queue, wake, due, pc->from, m->raw, m->rawlen) != 0) {
-            c->from = pc->from;
+            c->from = notify_reply_to(&c->notify, pc->from);
             ctl_fail(c, m->path + (strncmp(m->path, "/bm/", 4) ? 0 : 4),
                      "cannot wait for this bundle's time (%d timed messages already wait, or the message is over %d bytes)",
                      OSC_QUEUE_CAPACITY, OSC_QUEUE_SLOT);
@@ -542,7 +543,7 @@ static void on_message(void *ctx, const osc_msg *m)
     if (due < c->now - tolerance) { /* late: at once, and reported */
         double late_s = (double)(c->now - due) / c->sr;
         c->osc_late++;
-        ctl_send(c, pc->from, "/bm/late", "sf", m->path, late_s);
+        ctl_send(c, notify_reply_to(&c->notify, pc->from), "/bm/late", "sf", m->path, late_s);
         ctl_notify(c, NOTIFY_STATE, "/bm/event/late", "sf", m->path, late_s);
         handle_message(c, m, pc->from, -1);
         return;
@@ -555,7 +556,7 @@ static void on_bad(void *ctx, const char *path, const char *why)
     struct packet_ctx *pc = ctx;
     if (pc->bad_reported++) return; /* one answer per packet */
     bm_control *c = pc->c;
-    c->from = pc->from;
+    c->from = notify_reply_to(&c->notify, pc->from);
     ctl_fail(c, path && !strncmp(path, "/bm/", 4) ? path + 4 : path ? path : "packet", "%s", why);
     c->from = NULL;
 }

@@ -74,7 +74,8 @@ struct bm_control {
     uint64_t xruns_seen;
     int64_t last_beat_seen;
     /* the message being handled */
-    const osc_peer *from;
+    const osc_peer *sender;         /* who sent it */
+    const osc_peer *from;           /* where its answers go (the sender, or its reply port) */
     int64_t due;                    /* its frame when it came in a timed bundle, else -1 */
     struct { int used; osc_peer peer; int id; } syncs[CTL_MAX_SYNCS];
     struct { int used; osc_peer peer; } learn_peer;

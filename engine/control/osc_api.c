@@ -141,15 +141,18 @@ static void cmd_notify(bm_control *c, const osc_msg *m, const char *cmd)
             return;
         }
     }
+    int reply_port = 0;
+    if (m->argc >= 3 && whole(c, m, cmd, 2, "reply port", 1, 65535, &reply_port) != 0) return;
     if (!on) {
-        if (notify_remove(&c->notify, c->from) != 0) {
+        if (notify_remove(&c->notify, c->sender) != 0) {
             ctl_fail(c, cmd, "this client was not registered for feedback");
             return;
         }
         ctl_done(c, cmd, NULL);
         return;
     }
-    notify_add(&c->notify, c->from, mask, c->now_ns);
+    notify_add(&c->notify, c->sender, mask, reply_port, c->now_ns);
+    c->from = notify_reply_to(&c->notify, c->sender);
     ctl_done(c, cmd, NULL);
     if (mask & NOTIFY_PARAMS) dump_params(c, c->from); /* so a layout shows the real state at once */
 }
@@ -556,7 +559,7 @@ static void cmd_lua(bm_control *c, const osc_msg *m, const char *cmd)
 
 static const struct command commands[] = {
     {"status", cmd_status, 0, 0, ""},
-    {"notify", cmd_notify, 0, 2, "[1|0] [categories]"},
+    {"notify", cmd_notify, 0, 3, "[1|0] [categories] [reply port]"},
     {"sync", cmd_sync, 0, 1, "[id]"},
     {"params", cmd_params, 0, 0, ""},
     {"transport/play", cmd_play, 0, 0, ""},

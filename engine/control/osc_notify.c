@@ -2,6 +2,7 @@
 #include "engine/control/osc_notify.h"
 #include "engine/control/osc_packet.h"
 
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -43,12 +44,28 @@ int notify_parse_mask(const char *text, uint32_t *mask, char *err, size_t errlen
     return 0;
 }
 
-void notify_add(osc_notify *n, const osc_peer *peer, uint32_t mask, int64_t now_ns)
+static void set_reply(notify_client *c, const osc_peer *peer, int reply_port)
+{
+    c->reply = *peer;
+    if (reply_port <= 0 || peer->tcp >= 0) return;
+    if (c->reply.addr.ss_family == AF_INET) ((struct sockaddr_in *)&c->reply.addr)->sin_port = htons((uint16_t)reply_port);
+    else if (c->reply.addr.ss_family == AF_INET6) ((struct sockaddr_in6 *)&c->reply.addr)->sin6_port = htons((uint16_t)reply_port);
+}
+
+const osc_peer *notify_reply_to(const osc_notify *n, const osc_peer *sender)
+{
+    for (int i = 0; sender && i < NOTIFY_MAX_CLIENTS; i++)
+        if (n->c[i].used && osc_peer_same(&n->c[i].peer, sender)) return &n->c[i].reply;
+    return sender;
+}
+
+void notify_add(osc_notify *n, const osc_peer *peer, uint32_t mask, int reply_port, int64_t now_ns)
 {
     int slot = -1, oldest = 0;
     for (int i = 0; i < NOTIFY_MAX_CLIENTS; i++) {
         if (n->c[i].used && osc_peer_same(&n->c[i].peer, peer)) {
             n->c[i].mask = mask;
+            set_reply(&n->c[i], peer, reply_port);
             return;
         }
         if (!n->c[i].used && slot < 0) slot = i;
@@ -59,6 +76,7 @@ void notify_add(osc_notify *n, const osc_peer *peer, uint32_t mask, int64_t now_
     memset(c, 0, sizeof *c);
     c->used = 1;
     c->peer = *peer;
+    set_reply(c, peer, reply_port);
     c->mask = mask;
     c->tokens = n->burst;
     c->refill_ns = now_ns;
@@ -111,7 +129,7 @@ void notify_send(osc_notify *n, uint32_t category, const uint8_t *pkt, size_t le
             continue;
         }
         c->tokens -= 1;
-        if (osc_net_send(n->net, &c->peer, pkt, len) == 0) n->sent++;
+        if (osc_net_send(n->net, &c->reply, pkt, len) == 0) n->sent++;
         else if (c->peer.tcp >= 0) c->used = 0; /* its connection is gone */
     }
 }
@@ -126,7 +144,7 @@ void notify_tick(osc_notify *n, int64_t now_ns)
             c->report_ns = now_ns;
             uint8_t buf[64];
             size_t len = osc_build(buf, sizeof buf, "/bm/event/dropped", "i", (int)(c->dropped - c->reported));
-            if (osc_net_send(n->net, &c->peer, buf, len) == 0) c->tokens -= 1;
+            if (osc_net_send(n->net, &c->reply, buf, len) == 0) c->tokens -= 1;
             c->reported = c->dropped;
         }
     }

@@ -24,7 +24,8 @@ enum notify_category {
 
 typedef struct notify_client {
     int used;
-    osc_peer peer;
+    osc_peer peer;            /* who registered (address and port it sends from) */
+    osc_peer reply;           /* where feedback and answers go (the same, or another port) */
     uint32_t mask;
     double tokens;
     int64_t refill_ns;
@@ -47,8 +48,13 @@ void notify_init(osc_notify *n, osc_net *net, double rate);
  * xruns, errors, state); 0, or -1 with err. */
 int notify_parse_mask(const char *text, uint32_t *mask, char *err, size_t errlen);
 
-/* Registers a client (or changes its categories); replaces the oldest when full. */
-void notify_add(osc_notify *n, const osc_peer *peer, uint32_t mask, int64_t now_ns);
+/* Registers a client (or changes its categories); reply_port > 0 sends everything to that port of
+ * the client's address instead of the port it sends from (Max's udpsend, TouchOSC). Replaces the
+ * oldest client when full. */
+void notify_add(osc_notify *n, const osc_peer *peer, uint32_t mask, int reply_port, int64_t now_ns);
+
+/* Where answers to this sender go: its registered reply address, or the sender itself. */
+const osc_peer *notify_reply_to(const osc_notify *n, const osc_peer *sender);
 
 /* Forgets a client; 0, or -1 when it was not registered. */
 int notify_remove(osc_notify *n, const osc_peer *peer);
