@@ -10,6 +10,8 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -287,7 +289,16 @@ int cmd_run(int argc, char **argv)
 
     int rc = 0;
     bm_pm *pm = NULL;
-    /* keep the engine's pages in memory, and fault them in before the first period */
+    /* A script's memory comes from the heap and stays there (no mmap or munmap while playing: they
+     * hold the memory-map lock that the JACK thread's shared futexes need), and the heap is grown
+     * now to hold it; then keep every page in memory, faulted in before the first period. */
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, INT_MAX);
+    mallopt(M_TOP_PAD, 16 << 20);
+    size_t reserve = co.script_memory * 2 + (16u << 20);
+    void *heap = malloc(reserve);
+    if (heap) memset(heap, 0, reserve);
+    free(heap);
     mlockall(MCL_CURRENT | MCL_FUTURE);
     engine_prefault(e);
     if (engine_start_musician_thread(e) != 0) {

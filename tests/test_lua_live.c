@@ -12,6 +12,28 @@
 #include <stdio.h>
 #include <unistd.h>
 
+/* The timing verdict shared by the live tests (see the comment where it is called). */
+void live_check_timing(const char *bandmate_log, const char *jackd_log, int xruns, const char *client, int strict)
+{
+    char unfinished[128];
+    snprintf(unfinished, sizeof unfinished, "client = %s was not finished", client);
+    int backend_late = strstr(jackd_log, "JackTimedDriver::Process XRun") != NULL;
+#ifdef BM_SANITIZED
+    backend_late |= xruns > 0 && !strstr(jackd_log, unfinished);
+#endif
+    if (!backend_late) {
+        CHECKF(xruns == 0, "the JACK server reported %d xruns: %s", xruns, jackd_log);
+        CHECKF(!strstr(jackd_log, unfinished), "the JACK server waited for bandmate: %s", jackd_log);
+    } else if (xruns) {
+        fprintf(stderr, "note: the dummy JACK backend ran late by itself (%d xruns); bandmate's own counters decide\n", xruns);
+    }
+    if (strict) CHECKF(strstr(bandmate_log, " 0 late events, 0 late steps"), "bandmate was late: %s", bandmate_log);
+    const char *cb = strstr(bandmate_log, "callback: ");
+    const char *max = cb ? strstr(cb, "max ") : NULL;
+    CHECKF(max, "no callback summary: %s", bandmate_log);
+    CHECKF(atof(max + 4) < 2000, "bandmate's process callback once took %.0f us (the period is 5333 us)", atof(max + 4));
+}
+
 static void write_text(const char *path, const char *text)
 {
     char tmp[1100];
@@ -50,7 +72,8 @@ TEST_TIMEOUT(lua_live_misbehaving_scripts_never_stop_the_music, 90)
     const char *args[] = {"run", "--server", j.name, "--name", "bmlua", "--no-record", "--no-osc", "--mode", "echo",
                           "--script", script, "--duration", "60", NULL};
     pid_t pid = spawn_bandmate(test_path("bandmate.log"), args);
-    peer_connect(&p, "bmlua");
+    for (int i = 0; i < 300 && !strstr(slurp(test_path("bandmate.log")), "bandmate is playing"); i++) usleep(50000);
+    peer_connect(&p, "bmlua"); /* its client is active once it says it is playing */
 
     /* the performer plays a note every half second over ten seconds: the echo answers each */
     smf *s = smf_new(480);
@@ -77,7 +100,8 @@ TEST_TIMEOUT(lua_live_misbehaving_scripts_never_stop_the_music, 90)
     while (peer_frame(&p) < start + 11 * 48000) usleep(20000);
     kill(pid, SIGTERM);
     int rc = spawn_wait(pid, 10);
-    const char *log = slurp(test_path("bandmate.log"));
+    static char log[65536];
+    snprintf(log, sizeof log, "%s", slurp(test_path("bandmate.log"))); /* slurp's buffer is reused below */
     CHECKF(rc == 0, "bandmate exited %d: %s", rc, log);
 
     /* every misdeed was reported and cut off */
@@ -109,16 +133,12 @@ TEST_TIMEOUT(lua_live_misbehaving_scripts_never_stop_the_music, 90)
     CHECKF(comping >= 6, "the reloaded script played %d beats", comping);
     CHECKF(echoes >= 38, "the echo answered %d of 40 performer notes", echoes);
 
-    /* and nothing was late: the server never found bandmate unfinished, and bandmate counted no
-     * late event and no late step. In the sanitizer build the test's own JACK clients are slowed
-     * down enough that the dummy server sometimes xruns on them: there the server's xrun count
-     * is not asserted, only that bandmate was never the client it waited for. */
-    const char *jlog = slurp(test_path("jackd.log"));
-    CHECKF(!strstr(jlog, "client = bmlua was not finished"), "the JACK server waited for bandmate: %s", jlog);
-#ifndef BM_SANITIZED
-    CHECKF(p.xruns == 0, "the JACK server reported %d xruns", p.xruns);
-#endif
-    CHECKF(strstr(log, " late events, 0 late steps") && strstr(log, " 0 late events"), "bandmate was late: %s", log);
+    /* and nothing was late. xruns are measured through the peer's JACK xrun callback and must be
+     * none, unless the dummy backend itself ran late (its log says "JackTimedDriver::Process
+     * XRun": a loaded machine, or the sanitizer build's slow test clients); then the assertion
+     * is about bandmate's own counters only: no late event, no late step, and a process callback
+     * that never took more than a fraction of the period. */
+    live_check_timing(log, slurp(test_path("jackd.log")), p.xruns, "bmlua", 1);
     peer_close(&p);
     test_jackd_stop(&j);
 }

@@ -18,6 +18,9 @@
 
 #define LOG_CAP (1 << 20)
 
+/* tests/test_lua_live.c: xruns, bandmate's lateness counters and callback time after a run. */
+void live_check_timing(const char *bandmate_log, const char *jackd_log, int xruns, const char *client, int strict);
+
 typedef struct client {
     lo_server srv;
     lo_address to;
@@ -330,14 +333,13 @@ TEST_TIMEOUT(osc_live_every_address_bundles_feedback_and_bad_packets, 90)
 
     kill(pid, SIGTERM);
     int rc = spawn_wait(pid, 10);
-    const char *log = slurp(test_path("bandmate.log"));
+    static char log[65536];
+    snprintf(log, sizeof log, "%s", slurp(test_path("bandmate.log"))); /* slurp's buffer is reused below */
     CHECKF(rc == 0, "bandmate exited %d: %s", rc, log);
     CHECKF(!strstr(log, "Sanitizer") && !strstr(log, "runtime error"), "%s", log);
-    const char *jlog = slurp(test_path("jackd.log"));
-    CHECKF(!strstr(jlog, "client = bmosc was not finished"), "the JACK server waited for bandmate: %s", jlog);
-#ifndef BM_SANITIZED /* see tests/test_lua_live.c: the sanitizer build's own test clients may xrun */
-    CHECKF(p.xruns == 0, "%d xruns", p.xruns);
-#endif
+    /* not strict about late notes: the flood script above asks for more than a loaded machine
+     * may deliver in time, which is what it is for */
+    live_check_timing(log, slurp(test_path("jackd.log")), p.xruns, "bmosc", 0);
     client_close(&c);
     peer_close(&p);
     test_jackd_stop(&j);

@@ -440,7 +440,7 @@ void lua_host_run_clocks(bm_lua *h)
             if (k->wait == WAIT_TIME && c->now + c->lead + c->early >= k->wake_frame) {
                 due = 1;
                 at = (ctl_when){CTL_FRAME, k->wake_frame, 0};
-                if (k->wake_frame < c->now) at.kind = CTL_NOW; /* fell behind: no notes in the past */
+                if (k->wake_frame < c->now + c->lead) at.kind = CTL_NOW; /* fell behind: as soon as it can */
             } else if (k->wait == WAIT_BEAT && c->map.rolling) {
                 double ahead = clock_map_beat_at(&c->map, c->now + c->lead + c->early);
                 if (k->target_beat - ahead > k->sync_beats + 1e-6) /* the transport jumped back: re-aim */
