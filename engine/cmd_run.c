@@ -232,6 +232,10 @@ int cmd_run(int argc, char **argv)
         fprintf(stderr, "bandmate run: the script %s does not exist or cannot be read.\n", co.script);
         return 1;
     }
+    if (co.script && control_check_script(co.script, err, sizeof err) != 0) {
+        fprintf(stderr, "bandmate run: the script has an error: %s.\n", err);
+        return 1;
+    }
     co.script_allow = patch.script_allow;
     if (patch.script_memory_mb > 0) co.script_memory = (size_t)(patch.script_memory_mb * 1048576.0);
     if (patch.script_budget_ms > 0) co.script_budget_ms = patch.script_budget_ms;

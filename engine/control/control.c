@@ -2,6 +2,7 @@
 #include "engine/control/control_internal.h"
 #include "engine/control/lua_host.h"
 #include "engine/control/timebase.h"
+#include "engine/sandbox.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -462,6 +463,18 @@ int control_start(bm_control *c, char *err, size_t errlen)
         }
     }
     return 0;
+}
+
+int control_check_script(const char *path, char *err, size_t errlen)
+{
+    bm_sandbox *s = sandbox_new(BM_SCRIPT_DEFAULT_MEMORY);
+    if (!s) {
+        snprintf(err, errlen, "out of memory checking the script");
+        return -1;
+    }
+    int rc = sandbox_load_file(s, path, err, errlen);
+    sandbox_free(s);
+    return rc;
 }
 
 void control_attach_status(bm_control *c, bm_status *st) { c->status = st; }

@@ -48,6 +48,10 @@ bm_control *control_create(bm_engine *e, bm_jack *jack, const bm_patch *patch, c
  * in init() is reported and leaves the band in its patch's mode without the script (0). */
 int control_start(bm_control *c, char *err, size_t errlen);
 
+/* Compiles a script file without running it (a syntax check before anything starts); 0, or -1
+ * with the error (file:line: message) in err. */
+int control_check_script(const char *path, char *err, size_t errlen);
+
 /* Lets the control thread feed a status line. */
 void control_attach_status(bm_control *c, bm_status *st);
 
