@@ -364,3 +364,37 @@ TEST(osc_live_errors_are_one_sentence)
     CHECK_EQ_INT(test_run(cmd, out, sizeof out, 20), 2);
     CHECK_STR_CONTAINS(out, "--osc-port");
 }
+
+TEST_TIMEOUT(osc_live_installation_example_fed_by_oscsend, 60)
+{
+    if (access("/usr/bin/oscsend", X_OK) != 0) test_skip("oscsend is not installed (make deps installs liblo-tools)");
+    test_jackd j;
+    test_jackd_start(&j, 48000, 256);
+    const char *args[] = {"run", "patches/ambient_installation.lua", "--server", j.name, "--name", "bminst", "--no-record",
+                          "--osc-port", "0", "--duration", "40", NULL};
+    pid_t pid = spawn_bandmate(test_path("bandmate.log"), args);
+    int port = osc_port_from_log(test_path("bandmate.log"));
+    client c;
+    client_open(&c, port);
+    ask(&c, "/bm/param/density/get", "", "/bm/param/density 0.3");
+    char cmd[512], out[4096];
+    snprintf(cmd, sizeof cmd, "COUNT=10 PERIOD=0.05 examples/installation/sensors.sh 127.0.0.1 %d", port);
+    int rc = test_run(cmd, out, sizeof out, 20);
+    CHECKF(rc == 0, "sensors.sh exited %d: %s", rc, out);
+    pump(&c, 300);
+    ask(&c, "/bm/param/density/get", "", "/bm/param/density 0.");
+    float density = 0;
+    const char *v = strstr(c.log, "/bm/param/density ");
+    CHECK(v && sscanf(v + 18, "%f", &density) == 1);
+    CHECKF(density > 0.4 && density < 0.6, "the light made the density %g (0.15 + 0.7 x about 0.5)", density);
+    ask(&c, "/bm/status", "", "/bm/status.reply 60 ");
+    kill(pid, SIGTERM);
+    rc = spawn_wait(pid, 10);
+    static char log[65536];
+    snprintf(log, sizeof log, "%s", slurp(test_path("bandmate.log")));
+    CHECKF(rc == 0, "bandmate exited %d: %s", rc, log);
+    CHECKF(!strstr(log, "script error"), "%s", log);
+    CHECKF(strstr(log, "band notes"), "%s", log);
+    client_close(&c);
+    test_jackd_stop(&j);
+}
