@@ -1,5 +1,6 @@
 /* cmd_run.c: `bandmate run`: play live on a JACK server until stopped. */
 #include "engine/cli.h"
+#include "engine/behaviour.h"
 #include "engine/cli_util.h"
 #include "engine/control/control.h"
 #include "engine/jack_driver.h"
@@ -31,6 +32,9 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
+    char modes[256] = "";
+    for (int i = 0; bm_mode_names[i]; i++)
+        snprintf(modes + strlen(modes), sizeof modes - strlen(modes), "%s%s", i ? ", " : "", bm_mode_names[i]);
     fprintf(f,
             "usage: bandmate run [PATCH] [options]\n"
             "\n"
@@ -49,7 +53,7 @@ static void usage(FILE *f)
             "  --midi-out PORT      send the band's MIDI to this JACK port (repeatable)\n"
             "  --pm-in NAME         a hardware MIDI input, by part of its name (see 'bandmate devices')\n"
             "  --pm-out NAME        a hardware MIDI output, by part of its name\n"
-            "  --mode NAME          the band's mode (echo, silent)\n"
+            "  --mode NAME          the band's mode (%s)\n"
             "  --script FILE        run this Lua behaviour script (instead of the patch's)\n"
             "  --no-script          run no script, even if the patch names one\n"
             "  --no-watch           do not reload the script when its file changes\n"
@@ -73,7 +77,9 @@ static void usage(FILE *f)
             "  --seed N             random seed\n"
             "  -h, --help           this help\n"
             "\n"
-            "Exit status: 0 when stopped, 1 when it could not start, 3 when the JACK server went away.\n");
+            "Exit status: 0 when stopped, 1 when it could not start, 3 when the JACK server went away.\n"
+            "OSC addresses: docs/osc.md; scripts: docs/lua.md; patches: docs/patches.md.\n",
+            modes);
 }
 
 int cmd_run(int argc, char **argv)
