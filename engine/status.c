@@ -10,6 +10,7 @@ void status_init(bm_status *s, bm_engine *e, bm_jack *jack, const char *mode)
     s->e = e;
     s->jack = jack;
     snprintf(s->mode, sizeof s->mode, "%s", mode);
+    s->parts_on = (1u << BM_NUM_PARTS) - 1;
 }
 
 const char *status_note_name(int note, char *buf, size_t cap)
@@ -69,7 +70,7 @@ void status_print(bm_status *s, FILE *f, int tty)
     const bm_engine_config *cfg = engine_config(s->e);
     char parts[16] = "", *p = parts;
     static const char letters[BM_NUM_PARTS] = {'H', 'B', 'D', 'C', 'L'};
-    for (int i = 1; i < BM_NUM_PARTS; i++) *p++ = (cfg->audio_parts | cfg->midi_out_parts) & (1u << i) ? letters[i] : '-';
+    for (int i = 1; i < BM_NUM_PARTS; i++) *p++ = (cfg->audio_parts | cfg->midi_out_parts) & s->parts_on & (1u << i) ? letters[i] : '-';
     *p = 0;
     double period_us = s->jack ? jack_driver_buffer_size(s->jack) / map.sample_rate * 1e6 : 0;
     double worst = (double)atomic_load(&st->max_cycle_ns) / 1000.0;

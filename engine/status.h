@@ -14,6 +14,7 @@ typedef struct bm_status {
     bm_engine *e;
     bm_jack *jack;              /* may be NULL */
     char mode[32];
+    uint32_t parts_on;          /* bit (1 << part): the part plays (the control thread keeps it) */
     bm_event plan[BM_STATUS_PLAN];
     int nplan;
     uint64_t human_notes, band_notes, beats;

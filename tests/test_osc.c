@@ -488,3 +488,46 @@ TEST(osc_tcp_frames_with_lengths_and_slip)
     close(fd);
     osc_net_close(net);
 }
+
+/* Runs a command and returns its output (static), failing the test when it fails. */
+static const char *output_of(const char *cmd)
+{
+    static char out[65536];
+    int rc = test_run(cmd, out, sizeof out, 30);
+    CHECKF(rc == 0, "%s exited %d: %s", cmd, rc, out);
+    return out;
+}
+
+TEST(osc_examples_match_their_generators_and_use_real_addresses)
+{
+    if (access("/usr/bin/python3", X_OK) != 0 && test_run("command -v python3", NULL, 0, 5) != 0)
+        test_skip("python3 is not installed");
+    output_of("python3 examples/touchosc/make_layout.py --check");
+    output_of("python3 examples/max/make_patch.py --check");
+    /* every /bm address the layout and the patch send is one bandmate knows */
+    const char *paths = output_of(
+        "python3 -c \"import zlib,re,json;"
+        "x=zlib.decompress(open('examples/touchosc/bandmate.tosc','rb').read()).decode();"
+        "p=set(re.findall(r'<value>(/bm/[^<]*)</value>',x));"
+        "b=json.load(open('examples/max/bandmate.maxpat'))['patcher']['boxes'];"
+        "t=[bx['box'].get('text','') for bx in b];"
+        "p|=set(s.split()[0] for s in t if s.startswith('/bm/'));"
+        "p|=set(s.split()[1] for s in t if s.startswith('prepend /bm/'));"
+        "print('\\n'.join(sorted(p)))\"");
+    harness h;
+    char err[1024];
+    CHECKF(h_open(&h, "echo", NULL, NULL, err, sizeof err) == 0, "%s", err);
+    int n = 0;
+    char list[8192];
+    snprintf(list, sizeof list, "%s", paths);
+    for (char *line = strtok(list, "\n"); line; line = strtok(NULL, "\n")) {
+        h_clear(&h);
+        h_send(&h, line, "f", 0.5);
+        CHECKF(!h_replied(&h, "is not an address") && !h_replied(&h, "is not a parameter") &&
+                   !h_replied(&h, "is not a band part"),
+               "the examples send %s, which bandmate does not know: %s", line, h.replies);
+        n++;
+    }
+    CHECKF(n >= 15, "only %d addresses found in the examples", n);
+    h_close(&h);
+}

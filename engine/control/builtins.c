@@ -114,6 +114,7 @@ void builtins_apply(bm_control *c, int idx)
                     memset(c->held[part], 0, sizeof c->held[part]); /* the musician releases the part */
                 }
                 musician(c, BM_MCMD_PART_ENABLE, part, v != 0);
+                if (c->status) c->status->parts_on = c->parts_on;
                 if (v == 0) { /* and notes the script scheduled still ring out: cut them */
                     bm_command cmd = {BM_CMD_PART_AUDIO, part, 0, NULL};
                     engine_command(c->e, &cmd);

@@ -477,7 +477,11 @@ int control_check_script(const char *path, char *err, size_t errlen)
     return rc;
 }
 
-void control_attach_status(bm_control *c, bm_status *st) { c->status = st; }
+void control_attach_status(bm_control *c, bm_status *st)
+{
+    c->status = st;
+    st->parts_on = c->parts_on;
+}
 
 void control_set_send_hook(bm_control *c, void (*fn)(void *, const osc_peer *, const uint8_t *, size_t), void *ctx)
 {
@@ -740,7 +744,10 @@ void control_poll(bm_control *c, int max_wait_ms)
     int64_t next = osc_queue_next(&c->queue), wake = lua_host_next_wake(c->lua);
     if (wake < next) next = wake;
     if (next != INT64_MAX) {
+        /* at least half a millisecond: a clock that sleeps 0 in a loop must not spin a core (clocks
+         * wake well ahead of their time, so this costs them no precision) */
         int64_t ns = (int64_t)((double)(next - now) / c->sr * 1e9);
+        if (ns < 500000) ns = 500000;
         if (ns < wait_ns) wait_ns = ns;
     }
     if (ring_count(engine_feedback_ring(c->e)) > 64) wait_ns = 0; /* left over from a slow step */
