@@ -297,7 +297,7 @@ static void leave(bm_sandbox *s)
 
 static void error_text(bm_sandbox *s, lua_State *L, int rc, char *err, size_t errlen)
 {
-    const char *m = lua_tostring(L, -1);
+    const char *m = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
     char slow[128];
     snprintf(slow, sizeof slow, "the script ran too long (more than %d ms in one call) and was stopped", (int)s->time_ms);
     if (rc == LUA_ERRMEM) m = s->over_budget ? slow : "the script used more memory than it is allowed and was stopped";
@@ -323,6 +323,21 @@ int sandbox_pcall(bm_sandbox *s, int nargs, int nresults, char *err, size_t errl
     return 0;
 }
 
+struct traceback_args {
+    lua_State *co;
+    const char *msg;
+    char *err;
+    size_t errlen;
+};
+
+static int coroutine_traceback(lua_State *L)
+{
+    struct traceback_args *ta = lua_touserdata(L, 1);
+    luaL_traceback(L, ta->co, ta->msg, 0);
+    snprintf(ta->err, ta->errlen, "%s", lua_tostring(L, -1));
+    return 0;
+}
+
 int sandbox_resume(bm_sandbox *s, lua_State *from, lua_State *co, int nargs, int *nres, char *err, size_t errlen)
 {
     enter(s, co);
@@ -331,17 +346,19 @@ int sandbox_resume(bm_sandbox *s, lua_State *from, lua_State *co, int nargs, int
     int slow = s->over_budget;
     leave(s);
     if (rc == LUA_OK || rc == LUA_YIELD) return rc;
-    const char *m = lua_tostring(co, -1);
     char slow_msg[128];
     snprintf(slow_msg, sizeof slow_msg, "the script ran too long (more than %d ms in one call) and was stopped", (int)s->time_ms);
+    /* only a string error object is read as is (converting another would allocate, unprotected) */
+    const char *m = lua_type(co, -1) == LUA_TSTRING ? lua_tostring(co, -1) : NULL;
     if (rc == LUA_ERRMEM) m = slow ? slow_msg : "the script used more memory than it is allowed and was stopped";
-    /* the traceback is the coroutine's own; building it may itself run out of memory */
-    if (m && lua_checkstack(s->L, 4)) {
-        luaL_traceback(s->L, co, m, 0);
-        snprintf(err, errlen, "%s", lua_tostring(s->L, -1));
+    if (!m) m = "the script raised an error that is not a string";
+    /* the coroutine's traceback, built in a protected call: memory may be exhausted */
+    struct traceback_args ta = {co, m, err, errlen};
+    lua_pushcfunction(s->L, coroutine_traceback);
+    lua_pushlightuserdata(s->L, &ta);
+    if (lua_pcall(s->L, 1, 0, 0) != LUA_OK) {
         lua_pop(s->L, 1);
-    } else {
-        snprintf(err, errlen, "%s", m ? m : "the script raised an error that is not a string");
+        snprintf(err, errlen, "%s", m);
     }
     lua_settop(co, 0);
     return -1;

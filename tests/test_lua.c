@@ -188,6 +188,8 @@ TEST(lua_memory_bombs_hit_the_cap_and_the_script_keeps_running)
                                "hoard, chunk = {}, string.rep('x', 65536)\n"
                                "function init()\n"
                                "  clock.run(function() while true do clock.sync(1); bm.note('bass', 40, 100, 0.5) end end)\n"
+                               "  clock.run(function() clock.sync(2); local t = {}\n"
+                               "    while true do t[#t + 1] = string.rep(chunk, 16) end end)\n"
                                "end\n"
                                "function on_beat(b)\n"
                                "  local t = {}\n"
@@ -201,6 +203,7 @@ TEST(lua_memory_bombs_hit_the_cap_and_the_script_keeps_running)
     /* the single huge request hits the cap; the growing table hits the cap or, on a slow
      * (sanitizer) build, the time budget first: either way each call is stopped */
     CHECKF(h_count(&h, "/bm/event/error on_note the script used more memory than it is allowed") >= 1, "%s", h.replies);
+    CHECKF(h_replied(&h, "/bm/event/error clock 2 "), "the greedy clock was not stopped: %s", h.replies);
     CHECKF(h_count(&h, "more memory than it is allowed") + h_count(&h, "ran too long") >= 3, "memory errors: %s",
            h.replies);
     CHECKF(h_notes(&h, BASS_CH) >= 4, "the beat clock stopped (%d notes)", h_notes(&h, BASS_CH));
