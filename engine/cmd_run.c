@@ -302,13 +302,15 @@ int cmd_run(int argc, char **argv)
     /* A script's memory comes from the heap and stays there (no mmap or munmap while playing: they
      * hold the memory-map lock that the JACK thread's shared futexes need), and the heap is grown
      * now to hold it; then keep every page in memory, faulted in before the first period. */
-    mallopt(M_MMAP_THRESHOLD, 32 << 20);
-    mallopt(M_TRIM_THRESHOLD, INT_MAX);
-    mallopt(M_TOP_PAD, 16 << 20);
-    size_t reserve = co.script_memory * 2 + (16u << 20);
-    void *heap = malloc(reserve);
-    if (heap) memset(heap, 0, reserve);
-    free(heap);
+    if (co.script || co.osc_lua) {
+        mallopt(M_MMAP_THRESHOLD, 32 << 20);
+        mallopt(M_TRIM_THRESHOLD, INT_MAX);
+        mallopt(M_TOP_PAD, 4 << 20);
+        size_t reserve = co.script_memory + (4u << 20);
+        void *heap = malloc(reserve);
+        if (heap) memset(heap, 0, reserve);
+        free(heap);
+    }
     mlockall(MCL_CURRENT | MCL_FUTURE);
     engine_prefault(e);
     if (engine_start_musician_thread(e) != 0) {

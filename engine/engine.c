@@ -198,6 +198,13 @@ void engine_destroy(bm_engine *e)
         pthread_join(e->musician_thread, NULL);
     }
     engine_collect_garbage(e);
+    /* behaviours and instruments still waiting in the command rings were never taken over */
+    bm_musician_cmd mc;
+    while (e->mcmd && ring_pop(e->mcmd, &mc) == 0)
+        if (mc.type == BM_MCMD_SET_BEHAVIOUR && mc.ptr) ((bm_behaviour *)mc.ptr)->ops->destroy(mc.ptr);
+    bm_command cc;
+    while (e->cmd && ring_pop(e->cmd, &cc) == 0)
+        if (cc.type == BM_CMD_INSTRUMENT && cc.ptr) instrument_destroy(cc.ptr);
     musician_deinit(&e->musician);
     for (int p = 0; p < BM_NUM_PARTS; p++) {
         instrument_destroy(e->inst[p]);
