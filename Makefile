@@ -5,6 +5,7 @@
 #   make bench      benchmarks (prints tables; not a pass/fail test)
 #   make demo       render the example performances offline and print where the files are
 #   make fuzz       libFuzzer builds of the fuzz targets (clang)
+#   make voices-data  render and analyse the voice data set into voicedata/ (docs/voices-data.md)
 
 BUILD ?= build
 SAN   ?= 0
@@ -40,7 +41,7 @@ BIN       = $(BUILD)/bandmate
 TESTBIN   = $(BUILD)/tests/bm_tests
 FUZZBINS  = $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all deps test test-build bench demo fuzz clean corpus model voices
+.PHONY: all deps test test-build bench demo fuzz clean corpus model voices voices-data
 .DEFAULT_GOAL := all
 
 all: $(BIN)
@@ -98,6 +99,10 @@ fuzz:
 	    $$f build/libfuzzer/libbandmate.a $(LDLIBS) -o build/libfuzzer/fuzz/$$n || exit 1; \
 	done
 	@echo "libFuzzer targets are in build/libfuzzer/fuzz/ (run one with a corpus dir: tests/fuzz/corpus/NAME)"
+
+voices-data: deps
+	$(MAKE) $(BIN)
+	@tools/voices/build.sh $(BIN) voicedata
 
 clean:
 	rm -rf build

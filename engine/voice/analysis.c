@@ -120,6 +120,8 @@ static int log2i(int m)
     return k;
 }
 
+int voice_analyser_rate(const voice_analyser *a) { return a->sr; }
+
 void voice_analyser_free(voice_analyser *a)
 {
     if (!a) return;

@@ -38,6 +38,9 @@ typedef struct voice_analyser voice_analyser;
 voice_analyser *voice_analyser_new(int sample_rate, char *err, size_t errlen);
 void voice_analyser_free(voice_analyser *a);
 
+/* The sample rate an analyser was made for. */
+int voice_analyser_rate(const voice_analyser *a);
+
 /* Frames for a signal of n samples: one every 1/VOICE_FRAME_RATE s from 0 while the centre lies
  * inside the signal. */
 size_t voice_frame_count(size_t n_samples, int sample_rate);

@@ -197,7 +197,7 @@ voice_features_writer *voice_features_create(const char *path, char *err, size_t
     snprintf(w->tmp, plen + 32, "%s.tmp%d", path, (int)getpid());
     w->f = fopen(w->tmp, "wb");
     if (!w->f) {
-        set_err(err, errlen, "cannot write %s: %s", w->tmp, strerror(errno));
+        set_err(err, errlen, "cannot write %s: %s", path, strerror(errno));
         free(w->path);
         free(w->tmp);
         free(w);
@@ -209,16 +209,41 @@ voice_features_writer *voice_features_create(const char *path, char *err, size_t
     return w;
 }
 
+/* Where serialised bytes go: a file or a growing memory buffer; the CRC runs over what is put. */
 struct sink {
     FILE *f;
+    uint8_t *mem;
+    size_t len, cap;
     uint32_t crc;
     int failed;
 };
 
+static void sink_raw(struct sink *s, const void *data, size_t len)
+{
+    if (s->failed) return;
+    if (s->f) {
+        if (fwrite(data, 1, len, s->f) != len) s->failed = 1;
+        return;
+    }
+    if (s->len + len > s->cap) {
+        size_t cap = s->cap ? s->cap : 4096;
+        while (cap < s->len + len) cap *= 2;
+        uint8_t *m = realloc(s->mem, cap);
+        if (!m) {
+            s->failed = 1;
+            return;
+        }
+        s->mem = m;
+        s->cap = cap;
+    }
+    memcpy(s->mem + s->len, data, len);
+    s->len += len;
+}
+
 static void sink_put(struct sink *s, const void *data, size_t len)
 {
     s->crc = crc_update(s->crc, data, len);
-    if (fwrite(data, 1, len, s->f) != len) s->failed = 1;
+    sink_raw(s, data, len);
 }
 
 static void frame_bytes(uint8_t *p, const voice_frame *fr)
@@ -233,10 +258,11 @@ static void frame_bytes(uint8_t *p, const voice_frame *fr)
     put_u32(p, fr->flags);
 }
 
-int voice_features_append(voice_features_writer *w, const voice_note *n, char *err, size_t errlen)
+/* Validates and serialises one note record (index counts from 1, for messages). */
+static int put_note(struct sink *s, const voice_note *n, uint32_t index, char *err, size_t errlen)
 {
     const char *why = note_meta_problem(n);
-    if (!why && w->n_notes >= VOICE_MAX_NOTES) why = "the file already holds the most notes allowed";
+    if (!why && index > VOICE_MAX_NOTES) why = "the file already holds the most notes allowed";
     for (size_t i = 0; !why && i < n->n_frames; i++)
         if (!voice_frame_valid(&n->frames[i])) why = "a frame holds a value out of range";
     float peak = 0.0f;
@@ -244,14 +270,15 @@ int voice_features_append(voice_features_writer *w, const voice_note *n, char *e
         if (!isfinite(n->audio[i])) why = "its audio holds a sample that is not a number";
         else if (fabsf(n->audio[i]) > peak) peak = fabsf(n->audio[i]);
     }
+    if (!why && peak > 1e6f) why = "its audio is louder than any recording";
     if (why) {
-        set_err(err, errlen, "cannot write note %u (%s): %s", w->n_notes + 1, n->instrument, why);
+        set_err(err, errlen, "cannot write note %u (%s): %s", index, n->instrument, why);
         return -1;
     }
     size_t audio_bytes = (n->n_audio * 2 + 3) & ~(size_t)3;
     size_t record = NOTE_FIXED + n->n_frames * FRAME_BYTES + audio_bytes + 4;
     if (record > 0xffffffffu) {
-        set_err(err, errlen, "cannot write note %u (%s): it is larger than 4 GiB", w->n_notes + 1,
+        set_err(err, errlen, "cannot write note %u (%s): it is larger than 4 GiB", index,
                 n->instrument);
         return -1;
     }
@@ -271,13 +298,13 @@ int voice_features_append(voice_features_writer *w, const voice_note *n, char *e
     put_u32(head + 84, (uint32_t)n->n_frames);
     put_u32(head + 88, (uint32_t)n->n_audio);
     put_f32(head + 92, scale);
-    struct sink s = {w->f, 0, 0};
-    sink_put(&s, head, sizeof head);
+    s->crc = 0;
+    sink_put(s, head, sizeof head);
     uint8_t buf[FRAME_BYTES * 16];
     for (size_t i = 0; i < n->n_frames;) {
         size_t k = 0;
         for (; k < 16 && i < n->n_frames; k++, i++) frame_bytes(buf + k * FRAME_BYTES, &n->frames[i]);
-        sink_put(&s, buf, k * FRAME_BYTES);
+        sink_put(s, buf, k * FRAME_BYTES);
     }
     for (size_t i = 0; i < n->n_audio;) {
         size_t k = 0;
@@ -289,21 +316,56 @@ int voice_features_append(voice_features_writer *w, const voice_note *n, char *e
             buf[2 * k] = (uint8_t)u;
             buf[2 * k + 1] = (uint8_t)(u >> 8);
         }
-        sink_put(&s, buf, 2 * k);
+        sink_put(s, buf, 2 * k);
     }
     if (n->n_audio & 1) {
         static const uint8_t pad[2];
-        sink_put(&s, pad, 2);
+        sink_put(s, pad, 2);
     }
     uint8_t crc[4];
-    put_u32(crc, s.crc);
-    if (fwrite(crc, 1, 4, w->f) != 4) s.failed = 1;
+    put_u32(crc, s->crc);
+    sink_raw(s, crc, 4);
+    return 0;
+}
+
+int voice_features_append(voice_features_writer *w, const voice_note *n, char *err, size_t errlen)
+{
+    struct sink s = {.f = w->f};
+    if (put_note(&s, n, w->n_notes + 1, err, errlen) != 0) return -1;
     if (s.failed) {
         w->failed = 1;
-        set_err(err, errlen, "cannot write %s: %s", w->tmp, strerror(errno));
+        set_err(err, errlen, "cannot write %s: %s", w->path, strerror(errno));
         return -1;
     }
     w->n_notes++;
+    return 0;
+}
+
+int voice_features_write_mem(const voice_note *notes, size_t n, uint8_t **out, size_t *len,
+                             char *err, size_t errlen)
+{
+    *out = NULL;
+    *len = 0;
+    if (n > VOICE_MAX_NOTES) {
+        set_err(err, errlen, "%zu notes are more than a feature file may hold", n);
+        return -1;
+    }
+    struct sink s = {0};
+    uint8_t h[HEADER_BYTES];
+    header_bytes(h, (uint32_t)n);
+    sink_raw(&s, h, sizeof h);
+    for (size_t i = 0; i < n; i++)
+        if (put_note(&s, &notes[i], (uint32_t)i + 1, err, errlen) != 0) {
+            free(s.mem);
+            return -1;
+        }
+    if (s.failed) {
+        free(s.mem);
+        set_err(err, errlen, "out of memory");
+        return -1;
+    }
+    *out = s.mem;
+    *len = s.len;
     return 0;
 }
 

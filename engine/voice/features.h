@@ -90,6 +90,10 @@ int voice_frame_valid(const voice_frame *f);
 int voice_features_write(const char *path, const voice_note *notes, size_t n, char *err,
                          size_t errlen);
 
+/* Serialises notes into a malloc'd buffer (*out, *len; the caller frees *out); 0, or -1 with err. */
+int voice_features_write_mem(const voice_note *notes, size_t n, uint8_t **out, size_t *len,
+                             char *err, size_t errlen);
+
 /* Streams notes into a feature file: create, append each note, then close (which renames the
  * temporary file into place) or abort (which removes it). */
 typedef struct voice_features_writer voice_features_writer;

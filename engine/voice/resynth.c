@@ -56,38 +56,37 @@ static void harmonic_part(const voice_frame *fr, size_t nf, int sr, float *out, 
 
 static int noise_part(const voice_frame *fr, size_t nf, int sr, uint32_t seed, float *out, size_t n)
 {
-    int big = 4 * sr / VOICE_FRAME_RATE, len = 256;
-    while (len < big) len *= 2; /* 1024 at 48 kHz */
+    int big = 8 * sr / VOICE_FRAME_RATE, len = 256;
+    while (len < big) len *= 2; /* 2048 at 48 kHz: 23 Hz bins, a block every 10.7 ms */
     int hop = len / 4, nb = len / 2;
     float *buf = fftwf_malloc(sizeof(float) * (size_t)len);
     fftwf_complex *spec = fftwf_malloc(sizeof(fftwf_complex) * (size_t)(nb + 1));
     int *band_of = malloc(sizeof(int) * (size_t)(nb + 1));
+    double *pos = malloc(sizeof(double) * (size_t)(nb + 1));
     double *win = malloc(sizeof(double) * (size_t)len);
     fftwf_plan plan = buf && spec ? fftwf_plan_dft_c2r_1d(len, spec, buf, FFTW_ESTIMATE) : NULL;
-    if (!plan || !band_of || !win) {
+    if (!plan || !band_of || !pos || !win) {
         if (plan) fftwf_destroy_plan(plan);
         fftwf_free(buf);
         fftwf_free(spec);
         free(band_of);
+        free(pos);
         free(win);
         return -1;
     }
-    /* which band each bin belongs to; a band too narrow for any bin gives its power to the bin
-     * nearest its centre */
+    /* The noise of each band is spread over its bins as a power density interpolated in dB
+     * between band centres, so that narrow bands, a few bins wide, keep their level. */
     const double *edge = voice_band_edges();
-    int count[VOICE_BANDS] = {0}, lone[VOICE_BANDS];
+    double centre[VOICE_BANDS];
+    for (int b = 0; b < VOICE_BANDS; b++) centre[b] = voice_band_centre(b);
+    const double df = (double)sr / len;
     for (int k = 0; k <= nb; k++) {
-        double f = (double)k * sr / len;
-        int b = -1;
-        if (k > 0 && k < nb)
-            for (int i = 0; i < VOICE_BANDS; i++)
-                if (f >= edge[i] && f < edge[i + 1]) b = i;
-        band_of[k] = b;
-        if (b >= 0) count[b]++;
-    }
-    for (int b = 0; b < VOICE_BANDS; b++) {
-        int k = (int)lround(voice_band_centre(b) * len / sr);
-        lone[b] = count[b] == 0 && k >= 1 && k < nb ? k : -1;
+        double f = k * df;
+        int b = 0;
+        while (b < VOICE_BANDS - 1 && centre[b + 1] <= f) b++;
+        band_of[k] = k == 0 || k == nb || f >= edge[VOICE_BANDS] ? -1 : b;
+        /* weight of centre b + 1 against centre b */
+        pos[k] = f <= centre[0] || b == VOICE_BANDS - 1 ? 0.0 : (f - centre[b]) / (centre[b + 1] - centre[b]);
     }
     for (int i = 0; i < len; i++) win[i] = sin(M_PI * (i + 0.5) / len) / sqrt(2.0);
     uint32_t rng = seed * 2654435761u + 0x9e3779b9u;
@@ -101,19 +100,22 @@ static int noise_part(const voice_frame *fr, size_t nf, int sr, uint32_t seed, f
             frac = 0.0;
         }
         size_t k1 = k0 + 1 < nf ? k0 + 1 : k0;
-        double power[VOICE_BANDS], total = 0.0;
+        double level[VOICE_BANDS], total = 0.0; /* power density per band in dB re 1/Hz */
         for (int b = 0; b < VOICE_BANDS; b++) {
             double pa = fr[k0].noise_db[b] <= VOICE_FLOOR_DB + 0.01f ? 0.0 : pow(10.0, fr[k0].noise_db[b] / 10.0);
             double pb = fr[k1].noise_db[b] <= VOICE_FLOOR_DB + 0.01f ? 0.0 : pow(10.0, fr[k1].noise_db[b] / 10.0);
-            power[b] = pa + frac * (pb - pa);
-            total += power[b];
+            double p = pa + frac * (pb - pa);
+            total += p;
+            level[b] = 10.0 * log10(p / (edge[b + 1] - edge[b]) + 1e-30);
         }
         if (total <= 0.0) continue;
         for (int k = 0; k <= nb; k++) {
             int b = band_of[k];
-            double p = b >= 0 ? power[b] / count[b] : 0.0;
-            for (int i = 0; i < VOICE_BANDS; i++)
-                if (lone[i] == k) p += power[i];
+            double p = 0.0;
+            if (b >= 0) {
+                double d = b + 1 < VOICE_BANDS ? level[b] + pos[k] * (level[b + 1] - level[b]) : level[b];
+                p = pow(10.0, d / 10.0) * df;
+            }
             double mag = sqrt(0.5 * p);
             double th = 2.0 * M_PI * (rng_next(&rng) / 4294967296.0);
             spec[k][0] = (float)(mag * cos(th));
@@ -130,6 +132,7 @@ static int noise_part(const voice_frame *fr, size_t nf, int sr, uint32_t seed, f
     fftwf_free(buf);
     fftwf_free(spec);
     free(band_of);
+    free(pos);
     free(win);
     return 0;
 }
