@@ -296,3 +296,34 @@ TEST(voice_analysis_refuses_pitches_far_from_the_hint_and_bad_input)
     CHECK_STR_CONTAINS(err, "8000 Hz is not supported");
     free(x);
 }
+
+TEST(voice_analysis_is_repeatable_on_one_analyser)
+{
+    /* an analyser keeps no trace of the signal before: the same input gives the same frames */
+    double amps[3] = {0.3, 0.2, 0.1};
+    size_t n, n2;
+    float *x = tone(48000, 0.7, 330.0, amps, 3, 0.01, 3, &n);
+    float *other = tone(48000, 0.4, 100.0, amps, 3, 0.05, 4, &n2);
+    for (size_t i = 0; i < n; i++) x[i] *= (float)fmin(1.0, (double)i / 4800.0) * (i > n / 2 ? 0.3f : 1.0f);
+    char err[256];
+    voice_analyser *a = voice_analyser_new(48000, err, sizeof err);
+    voice_frame *f1, *f2, *f3;
+    size_t nf1, nf2, nf3;
+    CHECK(voice_analyse(a, x, n, NULL, &f1, &nf1, err, sizeof err) == 0);
+    CHECK(voice_analyse(a, other, n2, NULL, &f2, &nf2, err, sizeof err) == 0);
+    CHECK(voice_analyse(a, x, n, NULL, &f3, &nf3, err, sizeof err) == 0);
+    CHECK_EQ_INT(nf1, nf3);
+    for (size_t k = 0; k < nf1; k++)
+        CHECKF(!memcmp(&f1[k], &f3[k], sizeof *f1), "frame %zu differs: f0 %g/%g, loudness %g/%g, flags %u/%u, h1 %g/%g, noise0 %g/%g",
+               k, f1[k].f0_hz, f3[k].f0_hz, f1[k].loudness_db, f3[k].loudness_db, f1[k].flags, f3[k].flags,
+               f1[k].harm[0], f3[k].harm[0], f1[k].noise_db[0], f3[k].noise_db[0]);
+    size_t onsets = 0;
+    for (size_t k = 0; k < nf1; k++) onsets += (f1[k].flags & VOICE_ONSET) != 0;
+    CHECK(onsets >= 1);
+    free(f1);
+    free(f2);
+    free(f3);
+    voice_analyser_free(a);
+    free(x);
+    free(other);
+}

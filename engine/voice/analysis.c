@@ -59,6 +59,7 @@ struct voice_analyser {
     fvec_t *pin, *pout;
     int pitch_len;
     /* onsets */
+    aubio_onset_t *onset;
     fvec_t *oin, *oout;
     int onset_hop, onset_buf;
     /* least-squares scratch */
@@ -138,6 +139,7 @@ void voice_analyser_free(voice_analyser *a)
     if (a->pitch) del_aubio_pitch(a->pitch);
     if (a->pin) del_fvec(a->pin);
     if (a->pout) del_fvec(a->pout);
+    if (a->onset) del_aubio_onset(a->onset);
     if (a->oin) del_fvec(a->oin);
     if (a->oout) del_fvec(a->oout);
     free(a->kp);
@@ -213,9 +215,14 @@ voice_analyser *voice_analyser_new(int sr, char *err, size_t errlen)
     a->onset_hop = 1;
     while (a->onset_hop * 2 <= sr / VOICE_FRAME_RATE + 16) a->onset_hop *= 2; /* 256 at 48 kHz */
     a->onset_buf = a->onset_hop * 4;
+    a->onset = new_aubio_onset("complex", (uint_t)a->onset_buf, (uint_t)a->onset_hop, (uint_t)sr);
+    if (a->onset) {
+        aubio_onset_set_minioi_ms(a->onset, 60.0f);
+        aubio_onset_set_awhitening(a->onset, 0); /* its memory outlives a signal */
+    }
     a->oin = new_fvec((uint_t)a->onset_hop);
     a->oout = new_fvec(1);
-    if (!a->pitch || !a->pin || !a->pout || !a->oin || !a->oout) goto oom;
+    if (!a->pitch || !a->pin || !a->pout || !a->onset || !a->oin || !a->oout) goto oom;
     aubio_pitch_set_unit(a->pitch, "Hz");
     aubio_pitch_set_silence(a->pitch, -120.0f);
     return a;
@@ -620,13 +627,15 @@ static int cmp_double(const void *x, const void *y)
     return (a > b) - (a < b);
 }
 
-/* Onset frames from aubio's detector (flags[k] |= VOICE_ONSET). */
+/* Onset frames from aubio's detector (flags[k] |= VOICE_ONSET). The detector is made once with
+ * the analyser (aubio plans FFTs, which is not thread-safe); before each signal it is fed silence
+ * until its history is all silence again, as when it was new, and its clock is reset. */
 static void detect_onsets(voice_analyser *a, const float *x, size_t n, voice_frame *fr, size_t nf)
 {
-    aubio_onset_t *o = new_aubio_onset("complex", (uint_t)a->onset_buf, (uint_t)a->onset_hop,
-                                       (uint_t)a->sr);
-    if (!o) return;
-    aubio_onset_set_minioi_ms(o, 60.0f);
+    aubio_onset_t *o = a->onset;
+    memset(a->oin->data, 0, sizeof(float) * (size_t)a->onset_hop);
+    for (int i = 0; i < 64; i++) aubio_onset_do(o, a->oin, a->oout);
+    aubio_onset_reset(o);
     for (size_t pos = 0; pos < n + (size_t)a->onset_buf; pos += (size_t)a->onset_hop) {
         for (int i = 0; i < a->onset_hop; i++)
             a->oin->data[i] = pos + (size_t)i < n ? x[pos + (size_t)i] : 0.0f;
@@ -637,7 +646,6 @@ static void detect_onsets(voice_analyser *a, const float *x, size_t n, voice_fra
             if (k >= 0 && (size_t)k < nf) fr[k].flags |= VOICE_ONSET;
         }
     }
-    del_aubio_onset(o);
 }
 
 int voice_analyse(voice_analyser *a, const float *x, size_t n, const voice_analysis_opts *opt,

@@ -31,9 +31,10 @@ void voice_analysis_defaults(voice_analysis_opts *o);
 #define VOICE_MIN_RATE 16000
 #define VOICE_MAX_RATE 192000
 
-/* Holds FFT plans, the pitch tracker and buffers for one sample rate. Creating one is not
- * thread-safe (FFTW's planner); an analyser may then be used by one thread at a time. NULL with
- * one sentence in err for an unsupported rate or when out of memory. */
+/* Holds FFT plans, the pitch and onset trackers and buffers for one sample rate. Creating or
+ * freeing one is not thread-safe (FFTW's planner, also used by aubio); an analyser may then be
+ * used by one thread at a time, and several analysers by several threads. NULL with one sentence
+ * in err for an unsupported rate or when out of memory. */
 typedef struct voice_analyser voice_analyser;
 voice_analyser *voice_analyser_new(int sample_rate, char *err, size_t errlen);
 void voice_analyser_free(voice_analyser *a);

@@ -58,14 +58,15 @@ void voice_timbre_avg_add(voice_timbre_avg *t, const voice_frame *fr, size_t n, 
             if (e[b + 1] <= 0.5 * sr) p += noise[b];
         }
         if (!(p > 0.0)) continue;
+        /* averaged in dB (a geometric mean): a few noisy or odd frames do not swamp the rest */
         double g = 1.0 / sqrt(p);
         for (int h = 0; h < nh; h++) {
-            t->harm_sum[h] += f->harm[h] * g;
+            t->harm_sum[h] += 20.0 * log10(fmax(f->harm[h] * g, 1e-6));
             t->harm_n[h]++;
         }
         for (int b = 0; b < VOICE_BANDS; b++)
             if (e[b + 1] <= 0.5 * sr) {
-                t->noise_sum[b] += noise[b] * g * g;
+                t->noise_sum[b] += 10.0 * log10(fmax(noise[b] * g * g, 1e-12));
                 t->noise_n[b]++;
             }
         t->frames++;
@@ -75,9 +76,9 @@ void voice_timbre_avg_add(voice_timbre_avg *t, const voice_frame *fr, size_t n, 
 void voice_timbre_avg_finish(voice_timbre_avg *t)
 {
     for (int h = 0; h < VOICE_HARMONICS; h++)
-        t->harm[h] = t->harm_n[h] ? (float)(t->harm_sum[h] / t->harm_n[h]) : 0.0f;
+        t->harm[h] = t->harm_n[h] ? (float)pow(10.0, t->harm_sum[h] / t->harm_n[h] / 20.0) : 0.0f;
     for (int b = 0; b < VOICE_BANDS; b++)
-        t->noise[b] = t->noise_n[b] ? (float)(t->noise_sum[b] / t->noise_n[b]) : 0.0f;
+        t->noise[b] = t->noise_n[b] ? (float)pow(10.0, t->noise_sum[b] / t->noise_n[b] / 10.0) : 0.0f;
 }
 
 void voice_timbre_avg_frames(const voice_timbre_avg *t, const voice_frame *src, size_t n, int sr,

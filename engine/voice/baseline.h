@@ -10,8 +10,9 @@
 typedef struct voice_timbre_avg {
     double harm_sum[VOICE_HARMONICS], noise_sum[VOICE_BANDS];
     size_t harm_n[VOICE_HARMONICS], noise_n[VOICE_BANDS];
-    float harm[VOICE_HARMONICS];  /* after finish: mean harmonic amplitude, total power 1 */
-    float noise[VOICE_BANDS];     /* after finish: mean noise power per band, same scale */
+    float harm[VOICE_HARMONICS];  /* after finish: mean harmonic amplitude (averaged in dB) of
+                                   * frames scaled to a total power of 1 */
+    float noise[VOICE_BANDS];     /* after finish: mean noise power per band (in dB), same scale */
     size_t frames;                /* frames averaged */
 } voice_timbre_avg;
 
@@ -20,7 +21,8 @@ void voice_timbre_avg_init(voice_timbre_avg *t);
 
 /* Adds a note's frames: those with a pitch and within 30 dB of the note's loudest frame, each
  * normalised to a total power of 1; harmonics and bands above the Nyquist frequency of
- * sample_rate are not counted. */
+ * sample_rate are not counted. Levels are averaged in dB (a geometric mean), so that a few noisy
+ * frames do not swamp the rest: a linear mean makes a much weaker baseline. */
 void voice_timbre_avg_add(voice_timbre_avg *t, const voice_frame *frames, size_t n, int sample_rate);
 
 /* Turns the sums into the averages. */

@@ -12,7 +12,7 @@
  * f0 interpolated linearly between frames at every sample, phase continuous, faded out towards
  * the Nyquist frequency. Noise: white noise shaped per band to noise_db by overlapping spectra
  * (seeded: the same seed gives the same samples). Frames with f0 = 0 have no harmonics.
- * 0, or -1 when out of memory. */
+ * 0, or -1 when out of memory. Not thread-safe (it makes an FFTW plan). */
 int voice_resynth(const voice_frame *frames, size_t n_frames, int sample_rate, uint32_t seed,
                   float *out, size_t n_out);
 
