@@ -529,7 +529,7 @@ static double frame_harmonics(voice_analyser *a, const float *x, size_t n, long 
     if (nh > 0 && fit_partials(a, len, m, nh, freq, 1) == 0) {
         /* one Gauss-Newton step on the frequency of each clear partial, against the residual
          * (the reassigned frequency is biased by its neighbours' leakage), then a refit */
-        const double dt = 2.0 * M_PI / m, maxstep = 0.25 * 2.0 * M_PI / (len + 1);
+        const double maxstep = 0.25 * 2.0 * M_PI / (len + 1);
         int fhalf = (int)ceil(FIT_HALF * lbin), moved = 0;
         for (int h = 0; h < nh; h++) {
             double cr = a->bp[h], ci = a->bm[h], c2 = cr * cr + ci * ci;
@@ -551,7 +551,6 @@ static double frame_harmonics(voice_analyser *a, const float *x, size_t n, long 
             freq[h] += step * sr / (2.0 * M_PI);
             moved = 1;
         }
-        (void)dt;
         int ok = !moved || fit_partials(a, len, m, nh, freq, 0) == 0;
         if (ok) {
             fitted = 1;
