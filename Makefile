@@ -6,6 +6,7 @@
 #   make demo       render the example performances offline and print where the files are
 #   make fuzz       libFuzzer builds of the fuzz targets (clang)
 #   make corpus     the default training corpus in corpus/ (CORPUS_SONGS=N, CORPUS_SEED=S)
+#   make voices-data  render and analyse the voice data set into voicedata/ (docs/voices-data.md)
 
 BUILD ?= build
 SAN   ?= 0
@@ -41,7 +42,7 @@ BIN       = $(BUILD)/bandmate
 TESTBIN   = $(BUILD)/tests/bm_tests
 FUZZBINS  = $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all deps test test-build bench demo fuzz clean corpus model voices
+.PHONY: all deps test test-build bench demo fuzz clean corpus model voices voices-data
 .DEFAULT_GOAL := all
 
 all: $(BIN)
@@ -105,6 +106,10 @@ CORPUS_SONGS ?= 5000
 CORPUS_SEED  ?= 1
 corpus: deps
 	@tools/corpus/build.sh corpus $(CORPUS_SONGS) $(CORPUS_SEED)
+
+voices-data: deps
+	$(MAKE) $(BIN)
+	@tools/voices/build.sh $(BIN) voicedata
 
 clean:
 	rm -rf build
