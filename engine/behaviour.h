@@ -19,6 +19,7 @@ typedef struct bm_step_ctx {
     int human_role;           /* the band part the performer covers (BM_PART_HUMAN: none) */
     const uint8_t *channel;   /* MIDI channel per part */
     uint64_t *rng;            /* the session's deterministic random state */
+    const double *controls;   /* live controls, indexed by enum bm_musician_control (musician.h) */
 } bm_step_ctx;
 
 typedef struct bm_behaviour bm_behaviour;

@@ -1,5 +1,6 @@
 /* cmd_bench.c: `bandmate bench WHAT`: benchmark tables for the engine and its libraries. */
 #include "engine/cli.h"
+#include "engine/bench.h"
 #include "nn/nn_bench.h"
 
 #include <stdio.h>
@@ -12,6 +13,7 @@ struct bench {
 };
 
 static const struct bench benches[] = {
+    {"engine", bench_engine_main, "process callback cost live on JACK, offline render speed beside fluidsynth"},
     {"nn", nn_bench_main, "nn/: streaming LSTM step and training throughput, beside PyTorch"},
 };
 

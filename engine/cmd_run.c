@@ -4,6 +4,7 @@
 #include "engine/cli_util.h"
 #include "engine/control/control.h"
 #include "engine/jack_driver.h"
+#include "engine/keys.h"
 #include "engine/patch.h"
 #include "engine/pm_driver.h"
 #include "engine/recorder.h"
@@ -76,6 +77,9 @@ static void usage(FILE *f)
             "  --quiet              no status line\n"
             "  --seed N             random seed\n"
             "  -h, --help           this help\n"
+            "\n"
+            "Keys while it plays (in a terminal): t tap tempo, space start/stop, + and - tempo,\n"
+            "m next mode, p panic (all notes off), q quit.\n"
             "\n"
             "Exit status: 0 when stopped, 1 when it could not start, 3 when the JACK server went away.\n"
             "OSC addresses: docs/osc.md; scripts: docs/lua.md; patches: docs/patches.md.\n",
@@ -319,8 +323,12 @@ int cmd_run(int argc, char **argv)
     } else if (jack_driver_start(jack, e, err, sizeof err) != 0) {
         fprintf(stderr, "bandmate run: %s.\n", err);
         rc = 1;
-    } else if ((pm_in || pm_out) &&
-               !(pm = pm_driver_open(e, pm_in, pm_out, jack_driver_buffer_size(jack), err, sizeof err))) {
+    } else if (jack_driver_rt_priority(jack) > 1) {
+        /* just below the audio thread: the lookahead absorbs the rest */
+        engine_musician_priority(e, jack_driver_rt_priority(jack) - 1);
+    }
+    if (rc == 0 && (pm_in || pm_out) &&
+        !(pm = pm_driver_open(e, pm_in, pm_out, jack_driver_buffer_size(jack), err, sizeof err))) {
         fprintf(stderr, "bandmate run: %s.\n", err);
         rc = 1;
     }
@@ -356,6 +364,8 @@ int cmd_run(int argc, char **argv)
         bm_status st;
         status_init(&st, e, jack, cfg.mode);
         control_attach_status(ctl, &st);
+        if (!quiet && keys_start())
+            printf("keys: t tap tempo, space start/stop, + - tempo, m mode, p panic, q quit\n");
         struct timespec t0, t;
         clock_gettime(CLOCK_MONOTONIC, &t0);
         double last_status = 0;
@@ -363,6 +373,7 @@ int cmd_run(int argc, char **argv)
         while (!stop_requested) {
             control_poll(ctl, 20);
             engine_collect_garbage(e);
+            if (keys_poll(e, st.mode, sizeof st.mode)) break;
             status_poll(&st);
             clock_gettime(CLOCK_MONOTONIC, &t);
             double elapsed = (double)(t.tv_sec - t0.tv_sec) + (t.tv_nsec - t0.tv_nsec) * 1e-9;
@@ -379,6 +390,7 @@ int cmd_run(int argc, char **argv)
             }
             if (duration > 0 && elapsed >= duration) break;
         }
+        keys_stop();
         if (show) printf("\n");
         if (!quiet) status_summary(&st, stdout);
     }

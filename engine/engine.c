@@ -1,5 +1,6 @@
 /* engine.c: the process function, its rings and pools, and the musician thread. */
 #include "engine/engine.h"
+#include "engine/util.h"
 #include "engine/behaviour.h"
 #include "engine/sched.h"
 
@@ -51,22 +52,6 @@ struct bm_engine {
     sem_t musician_wake;
     bm_engine_stats stats;
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 void engine_config_defaults(bm_engine_config *c)
 {
@@ -120,7 +105,7 @@ static bm_instrument *make_instrument(const bm_engine_config *cfg, int part)
 bm_engine *engine_create(const bm_engine_config *cfg, char *err, size_t errlen)
 {
     if (!(cfg->sample_rate >= 8000 && cfg->sample_rate <= 384000)) {
-        set_err(err, errlen, "the sample rate %.0f Hz is outside 8000..384000", cfg->sample_rate);
+        bm_errf(err, errlen, "the sample rate %.0f Hz is outside 8000..384000", cfg->sample_rate);
         return NULL;
     }
     bm_engine *e = calloc(1, sizeof *e);
@@ -165,7 +150,7 @@ bm_engine *engine_create(const bm_engine_config *cfg, char *err, size_t errlen)
     if (e->lookahead_frames < 1) e->lookahead_frames = 1;
     bm_behaviour *b = behaviour_create(cfg->mode);
     if (!b) {
-        set_err(err, errlen, "'%s' is not a mode bandmate knows (try echo or silent)", cfg->mode);
+        bm_errf(err, errlen, "'%s' is not a mode bandmate knows (try echo or silent)", cfg->mode);
         engine_destroy(e);
         return NULL;
     }
@@ -181,10 +166,10 @@ bm_engine *engine_create(const bm_engine_config *cfg, char *err, size_t errlen)
     atomic_init(&e->pending_sr_bits, 0);
     atomic_init(&e->anchor_seq, 0);
     atomic_init(&e->anchor_frame, 0);
-    atomic_init(&e->anchor_ns, mono_ns());
+    atomic_init(&e->anchor_ns, bm_now_ns());
     return e;
 oom:
-    set_err(err, errlen, "out of memory while setting up the engine");
+    bm_errf(err, errlen, "out of memory while setting up the engine");
     engine_destroy(e);
     return NULL;
 }
@@ -288,11 +273,14 @@ static void apply_commands(bm_engine *e)
         case BM_CMD_LOCATE:
             clock_locate(&e->clock, e->frame, c.value);
             break;
-        case BM_CMD_PANIC:
+        case BM_CMD_PANIC: {
+            bm_event planned; /* what the musician planned before the panic goes too */
+            while (ring_pop(e->band, &planned) == 0) {}
             sched_remove(e->sched, -1, keep_nothing);
             for (int p = 0; p < BM_NUM_PARTS; p++) e->inst[p]->ops->all_notes_off(e->inst[p], 1);
             e->panic_pending = 1;
             break;
+        }
         case BM_CMD_PART_AUDIO:
             if (c.part < 0 || c.part >= BM_NUM_PARTS) break;
             if (c.value != 0) e->audio_on |= 1u << c.part;
@@ -558,14 +546,16 @@ static void process_block(bm_engine *e, const bm_io *io, uint32_t at, uint32_t n
 void engine_process(bm_engine *e, const bm_io *io)
 {
     if (bm_rt_enter_hook) bm_rt_enter_hook();
-    int64_t t0 = mono_ns();
+    int64_t t0 = bm_now_ns();
     synth_denormals_off();
     if (!e->started || io->frame != e->frame) {
         /* the first period, or the driver's timeline jumped (an xrun, a restart): musical time
          * starts at bar 1 on the first period, and continues through jumps */
-        if (!e->started) clock_locate(&e->clock, io->frame, 0);
+        int first = !e->started;
+        if (first) clock_locate(&e->clock, io->frame, 0);
         e->frame = io->frame;
         e->started = 1;
+        if (first) tempo_event(e); /* the recorder's time origin: bar 1 starts here */
     }
     uint64_t srbits = atomic_exchange_explicit(&e->pending_sr_bits, 0, memory_order_acq_rel);
     if (srbits) {
@@ -599,8 +589,9 @@ void engine_process(bm_engine *e, const bm_io *io)
         atomic_store_explicit(&e->stats.max_late_frames, e->sched->max_late_frames, memory_order_relaxed);
     atomic_fetch_add_explicit(&e->stats.cycles, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&e->stats.frames, io->nframes, memory_order_relaxed);
-    int64_t dt = mono_ns() - t0;
+    int64_t dt = bm_now_ns() - t0;
     atomic_store_explicit(&e->stats.last_cycle_ns, dt, memory_order_relaxed);
+    atomic_fetch_add_explicit(&e->stats.total_cycle_ns, dt, memory_order_relaxed);
     if (dt > atomic_load_explicit(&e->stats.max_cycle_ns, memory_order_relaxed))
         atomic_store_explicit(&e->stats.max_cycle_ns, dt, memory_order_relaxed);
     int64_t us = dt / 1000;
@@ -635,6 +626,7 @@ void engine_prefault(bm_engine *e)
     atomic_store(&e->stats.cycles, 0);
     atomic_store(&e->stats.frames, 0);
     atomic_store(&e->stats.max_cycle_ns, 0);
+    atomic_store(&e->stats.total_cycle_ns, 0);
     bm_event junk;
     while (ring_pop(e->feedback, &junk) == 0) {}
 }
@@ -660,11 +652,7 @@ static void *musician_main(void *arg)
             ts.tv_nsec -= 1000000000;
         }
         while (sem_timedwait(&e->musician_wake, &ts) != 0 && errno == EINTR) {}
-        int64_t frame, ns;
-        engine_time_anchor(e, &frame, &ns);
-        double sr = e->clock.map.sample_rate;
-        int64_t now = frame + (int64_t)((double)(mono_ns() - ns) * 1e-9 * sr);
-        engine_musician_poll(e, now);
+        engine_musician_poll(e, engine_now_frame(e));
     }
     return NULL;
 }
@@ -674,10 +662,6 @@ int engine_start_musician_thread(bm_engine *e)
     if (e->musician_running) return 0;
     atomic_store(&e->musician_stop, 0);
     if (pthread_create(&e->musician_thread, NULL, musician_main, e) != 0) return -1;
-    /* real-time priority below the audio thread's where the system allows it; a normal thread
-     * otherwise (the lookahead absorbs ordinary scheduling delays) */
-    struct sched_param sp = {.sched_priority = 5};
-    pthread_setschedparam(e->musician_thread, SCHED_FIFO, &sp);
     e->musician_running = 1;
     return 0;
 }
@@ -695,17 +679,25 @@ int engine_commands_applied(bm_engine *e)
     return ring_count(e->cmd) == 0 && ring_count(e->ctl_events) == 0 && ring_count(e->mcmd) == 0;
 }
 
+int engine_panic(bm_engine *e)
+{
+    bm_musician_cmd reset = {BM_MCMD_RESET, 0, 0, NULL, 0};
+    bm_command panic = {BM_CMD_PANIC, 0, 0, NULL};
+    int a = engine_musician_command(e, &reset), b = engine_command(e, &panic);
+    return a == 0 && b == 0 ? 0 : -1;
+}
+
 int engine_set_mode(bm_engine *e, const char *mode, char *err, size_t errlen)
 {
     bm_behaviour *b = behaviour_create(mode);
     if (!b) {
-        set_err(err, errlen, "'%s' is not a mode bandmate knows", mode);
+        bm_errf(err, errlen, "'%s' is not a mode bandmate knows", mode);
         return -1;
     }
-    bm_musician_cmd c = {BM_MCMD_SET_BEHAVIOUR, 0, 0, b};
+    bm_musician_cmd c = {BM_MCMD_SET_BEHAVIOUR, 0, 0, b, 0};
     if (engine_musician_command(e, &c) != 0) {
         b->ops->destroy(b);
-        set_err(err, errlen, "the musician is busy; try again");
+        bm_errf(err, errlen, "the musician is busy; try again");
         return -1;
     }
     return 0;
@@ -737,6 +729,11 @@ int engine_external_midi(bm_engine *e, int64_t frame, const uint8_t *bytes, int 
 
 const bm_engine_stats *engine_stats(bm_engine *e) { return &e->stats; }
 
+double engine_musician_control(bm_engine *e, int which)
+{
+    return which >= 0 && which < BM_NUM_CONTROLS ? e->musician.controls[which] : 0;
+}
+
 const bm_musician_stats *engine_musician_stats(bm_engine *e) { return &e->musician.stats; }
 
 void engine_time_anchor(bm_engine *e, int64_t *frame, int64_t *ns)
@@ -753,6 +750,22 @@ void engine_time_anchor(bm_engine *e, int64_t *frame, int64_t *ns)
             return;
         }
     }
+}
+
+int64_t engine_now_frame(bm_engine *e)
+{
+    int64_t frame, ns;
+    engine_time_anchor(e, &frame, &ns);
+    bm_clock_map map;
+    clock_read_published(&e->clock, &map);
+    return frame + (int64_t)((double)(bm_now_ns() - ns) * 1e-9 * map.sample_rate);
+}
+
+double engine_sample_rate(bm_engine *e)
+{
+    bm_clock_map map;
+    clock_read_published(&e->clock, &map);
+    return map.sample_rate;
 }
 
 bm_clock *engine_clock(bm_engine *e) { return &e->clock; }
@@ -787,3 +800,10 @@ ring *engine_external_midi_out(bm_engine *e)
 }
 
 ring *engine_plan_ring(bm_engine *e) { return e->plan; }
+
+int engine_musician_priority(bm_engine *e, int rt_priority)
+{
+    if (!e->musician_running) return -1;
+    struct sched_param sp = {.sched_priority = rt_priority > 0 ? rt_priority : 0};
+    return pthread_setschedparam(e->musician_thread, rt_priority > 0 ? SCHED_FIFO : SCHED_OTHER, &sp) == 0 ? 0 : -1;
+}

@@ -102,6 +102,7 @@ typedef struct bm_engine_stats {
     atomic_uint_fast64_t human_notes, band_notes;
     atomic_int_fast64_t max_cycle_ns;
     atomic_int_fast64_t last_cycle_ns;
+    atomic_int_fast64_t total_cycle_ns;
     atomic_uint_fast64_t cycle_hist[BM_CYCLE_HIST_BINS]; /* microseconds */
     atomic_int active_voices;
     atomic_int input_peak_milli;            /* audio input peak of the last period, x1000 */
@@ -130,8 +131,12 @@ void engine_process(bm_engine *e, const bm_io *io);
  * first real periods meet no page faults or cold code (call before going live). */
 void engine_prefault(bm_engine *e);
 
-/* Starts the musician thread (live use). 0 or -1. */
+/* Starts the musician thread (live use), at normal priority. 0 or -1. */
 int engine_start_musician_thread(bm_engine *e);
+
+/* Gives the musician thread a real-time priority (SCHED_FIFO; 0: normal). It must stay below the
+ * audio thread's, or a step could delay a period. 0, or -1 when the system refuses. */
+int engine_musician_priority(bm_engine *e, int rt_priority);
 
 /* Runs the musician for the steps due at now_frame (offline use, or from the musician thread). */
 int engine_musician_poll(bm_engine *e, int64_t now_frame);
@@ -149,6 +154,10 @@ int engine_play_event(bm_engine *e, const bm_event *ev);
 
 /* 1 when the process thread has taken every command and event sent so far. Control thread. */
 int engine_commands_applied(bm_engine *e);
+
+/* Panic: the musician forgets what it heard, planned notes are dropped, every instrument fades out
+ * in 5 ms, and all-notes-off goes to every part's MIDI channel. Control thread. 0 or -1. */
+int engine_panic(bm_engine *e);
 
 /* Changes the band's mode by name; 0, or -1 with err for an unknown mode. Control thread. */
 int engine_set_mode(bm_engine *e, const char *mode, char *err, size_t errlen);
@@ -177,11 +186,21 @@ ring *engine_external_midi_out(bm_engine *e);
 /* The engine's counters (read from any thread). */
 const bm_engine_stats *engine_stats(bm_engine *e);
 
+/* The musician's current value of a live control (enum bm_musician_control); the musician thread
+ * writes it, so live it is a snapshot (tests and the offline driver read it exactly). */
+double engine_musician_control(bm_engine *e, int which);
+
 /* The musician's counters. */
 const bm_musician_stats *engine_musician_stats(bm_engine *e);
 
 /* The frame counter and CLOCK_MONOTONIC time of the last period start (for time mapping). */
 void engine_time_anchor(bm_engine *e, int64_t *frame, int64_t *ns);
+
+/* The engine's current frame, estimated from the last period's anchor and the time now (any thread). */
+int64_t engine_now_frame(bm_engine *e);
+
+/* The sample rate in force (any thread). */
+double engine_sample_rate(bm_engine *e);
 
 /* The clock (its published map is safe to read from any thread with clock_read_published). */
 bm_clock *engine_clock(bm_engine *e);

@@ -1,9 +1,11 @@
 /* jack_driver.c: the JACK client around engine_process. */
 #include "engine/jack_driver.h"
+#include "engine/util.h"
 
 #include <errno.h>
 #include <jack/jack.h>
 #include <jack/midiport.h>
+#include <jack/thread.h>
 #include <jack/transport.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -29,15 +31,6 @@ struct bm_jack {
     uint32_t last_frame_time;
     int64_t frame_high;  /* JACK's 32-bit frame time extended to 64 bits */
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static void silent_error(const char *msg) { (void)msg; }
 
@@ -176,7 +169,7 @@ bm_jack *jack_driver_open(const bm_jack_opts *o, char *err, size_t errlen)
 {
     bm_jack *j = calloc(1, sizeof *j);
     if (!j) {
-        set_err(err, errlen, "out of memory");
+        bm_errf(err, errlen, "out of memory");
         return NULL;
     }
     j->opts = *o;
@@ -191,13 +184,13 @@ bm_jack *jack_driver_open(const bm_jack_opts *o, char *err, size_t errlen)
                                : jack_client_open(name, (jack_options_t)flags, &status);
     if (!j->client) {
         if (status & JackServerFailed)
-            set_err(err, errlen,
+            bm_errf(err, errlen,
                     "no JACK server is running%s%s%s; start one (for example 'jackd -d alsa') or use "
                     "'bandmate render' to play offline",
                     o->server_name ? " under the name '" : "", o->server_name ? o->server_name : "",
                     o->server_name ? "'" : "");
         else
-            set_err(err, errlen, "the JACK server refused the client (status 0x%x)", (unsigned)status);
+            bm_errf(err, errlen, "the JACK server refused the client (status 0x%x)", (unsigned)status);
         free(j->midi_buf);
         free(j);
         return NULL;
@@ -214,7 +207,7 @@ bm_jack *jack_driver_open(const bm_jack_opts *o, char *err, size_t errlen)
     int ok = j->out[0] && j->out[1] && j->midi_in && j->midi_out && j->midi_buf;
     for (int i = 0; i < j->n_in; i++) ok = ok && j->in[i];
     if (!ok) {
-        set_err(err, errlen, "JACK refused to create bandmate's ports");
+        bm_errf(err, errlen, "JACK refused to create bandmate's ports");
         jack_client_close(j->client);
         free(j->midi_buf);
         free(j);
@@ -235,9 +228,9 @@ static int connect_named(bm_jack *j, const char *src, const char *dst, char *err
     if (rc == 0 || rc == EEXIST) return 0;
     const char *missing = jack_port_by_name(j->client, src) ? dst : src;
     if (!jack_port_by_name(j->client, missing))
-        set_err(err, errlen, "there is no JACK port named '%s' ('bandmate devices' lists them)", missing);
+        bm_errf(err, errlen, "there is no JACK port named '%s' ('bandmate devices' lists them)", missing);
     else
-        set_err(err, errlen, "JACK could not connect %s to %s", src, dst);
+        bm_errf(err, errlen, "JACK could not connect %s to %s", src, dst);
     return -1;
 }
 
@@ -271,7 +264,7 @@ int jack_driver_start(bm_jack *j, bm_engine *e, char *err, size_t errlen)
     if (j->opts.timebase_master && jack_set_timebase_callback(j->client, 0, timebase, j) != 0)
         fprintf(stderr, "bandmate: warning: another client is JACK's timebase master already.\n");
     if (jack_activate(j->client) != 0) {
-        set_err(err, errlen, "JACK refused to activate bandmate");
+        bm_errf(err, errlen, "JACK refused to activate bandmate");
         return -1;
     }
     j->active = 1;
@@ -304,6 +297,11 @@ int jack_driver_gone(bm_jack *j, char *why, size_t whylen)
     if (!atomic_load(&j->gone)) return 0;
     if (why) snprintf(why, whylen, "%s", j->gone_why[0] ? j->gone_why : "no reason given");
     return 1;
+}
+
+int jack_driver_rt_priority(bm_jack *j)
+{
+    return jack_is_realtime(j->client) ? jack_client_real_time_priority(j->client) : 0;
 }
 
 uint64_t jack_driver_xruns(const bm_jack *j) { return atomic_load(&j->xruns); }

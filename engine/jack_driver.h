@@ -43,6 +43,9 @@ int jack_driver_start(bm_jack *j, bm_engine *e, char *err, size_t errlen);
 /* 1 once the server has shut the client down (reason copied into why). */
 int jack_driver_gone(bm_jack *j, char *why, size_t whylen);
 
+/* The real-time priority of the client's process thread (0 when not real-time). */
+int jack_driver_rt_priority(bm_jack *j);
+
 /* xruns reported by the server since start. */
 uint64_t jack_driver_xruns(const bm_jack *j);
 

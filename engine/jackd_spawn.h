@@ -10,13 +10,13 @@ typedef struct bm_jackd {
     int rate, period;
 } bm_jackd;
 
-/* Starts `jackd -n NAME -d dummy -r rate -p period` under the first free name of a small fixed set
- * (JACK reclaims a dead server's registry slot only when its name is used again) and waits until
- * it accepts clients. Its output goes to log (may be NULL). 0, or -1 with one sentence in err. */
+/* Starts `jackd -n NAME -d dummy -r rate -p period` under a name unique to this process and waits
+ * until it accepts clients. Its output goes to log (may be NULL). 0, or -1 with one sentence in err. */
 int jackd_spawn(bm_jackd *j, int rate, int period, const char *log, char *err, size_t errlen);
 
 /* Stops the server (SIGTERM, then SIGKILL after 3 s) and waits for it. */
 void jackd_stop(bm_jackd *j);
 
-/* Kills it at once, as a crash would, and removes what it leaves in /dev/shm. */
+/* Kills it at once, as a crash would; then frees the entry it leaves in JACK's registry (which
+ * holds 8 servers at most) by starting and stopping a server of the same name. */
 void jackd_kill(bm_jackd *j);

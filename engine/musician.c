@@ -1,16 +1,10 @@
 /* musician.c: steps the behaviour ahead of time on the beat grid. */
 #include "engine/musician.h"
+#include "engine/util.h"
 
 #include <math.h>
 #include <string.h>
 #include <time.h>
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 void musician_init(bm_musician *m, bm_behaviour *b, ring *human_in, ring *band_out, ring *commands,
                    ring *trash, int64_t lookahead_frames, const uint8_t *channels, uint64_t seed)
@@ -24,6 +18,8 @@ void musician_init(bm_musician *m, bm_behaviour *b, ring *human_in, ring *band_o
     m->lookahead_frames = lookahead_frames;
     m->parts_enabled = (1u << BM_NUM_PARTS) - 1;
     m->human_role = BM_PART_HUMAN;
+    static const double defaults[BM_NUM_CONTROLS] = {1.0, 0.95, 0.5, -1, 0, -1, 0, 0.3, 0};
+    memcpy(m->controls, defaults, sizeof defaults);
     memcpy(m->channel, channels, BM_NUM_PARTS);
     m->rng = seed ? seed : 0x853c49e6748fea9bull;
 }
@@ -94,12 +90,21 @@ static void apply_commands(bm_musician *m, double beat)
                 release_notes(m, cmd.part, beat);
             }
             break;
+        case BM_MCMD_CONTROL:
+            if (cmd.part >= 0 && cmd.part < BM_NUM_CONTROLS) {
+                m->controls[cmd.part] = cmd.fvalue;
+                if (cmd.part == BM_CTL_SEED) m->rng = (uint64_t)cmd.fvalue * 0x9E3779B97F4A7C15ull + 1;
+            }
+            break;
         case BM_MCMD_HUMAN_ROLE:
             if (cmd.part >= 0 && cmd.part < BM_NUM_PARTS) m->human_role = cmd.part;
             break;
         case BM_MCMD_RESET:
             if (m->behaviour) m->behaviour->ops->reset(m->behaviour);
             m->npending = 0;
+            bm_event heard; /* and what arrived since */
+            while (ring_pop(m->human_in, &heard) == 0) {}
+            memset(m->active, 0, sizeof m->active); /* the engine silences everything */
             break;
         }
     }
@@ -134,7 +139,7 @@ int musician_poll(bm_musician *m, const bm_clock_map *map, int64_t now_frame)
             m->next_step++;
             continue;
         }
-        int64_t t0 = now_ns();
+        int64_t t0 = bm_now_ns();
         bm_step_ctx ctx = {
             .step = m->next_step,
             .beat = step_beat,
@@ -146,6 +151,7 @@ int musician_poll(bm_musician *m, const bm_clock_map *map, int64_t now_frame)
             .human_role = m->human_role,
             .channel = m->channel,
             .rng = &m->rng,
+            .controls = m->controls,
         };
         int n = m->behaviour->ops->step(m->behaviour, &ctx, m->pending, m->npending, m->out,
                                         BM_MUSICIAN_MAX_OUT);
@@ -157,7 +163,7 @@ int musician_poll(bm_musician *m, const bm_clock_map *map, int64_t now_frame)
             if (!enabled && o->type == BM_EV_NOTE_ON) continue;
             push_out(m, o);
         }
-        int64_t dt = now_ns() - t0;
+        int64_t dt = bm_now_ns() - t0;
         atomic_store_explicit(&m->stats.last_step_ns, dt, memory_order_relaxed);
         if (dt > atomic_load_explicit(&m->stats.max_step_ns, memory_order_relaxed))
             atomic_store_explicit(&m->stats.max_step_ns, dt, memory_order_relaxed);

@@ -1,6 +1,7 @@
 /* offline.c: the offline driver: a virtual clock feeding engine_process, the musician polled
  * synchronously, the recorder drained in the same loop: deterministic and faster than real time. */
 #include "engine/offline.h"
+#include "engine/util.h"
 #include "engine/recorder.h"
 #include "engine/smf.h"
 
@@ -21,15 +22,6 @@ struct tempo_change {
     int64_t frame;
     double bpm;
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 void render_opts_defaults(bm_render_opts *o)
 {
@@ -58,7 +50,7 @@ static int load_performance(const char *path, double sr, struct timed_msg **msgs
     smf_tempo_map map;
     if (smf_tempo_map_build(s, &map) != 0) {
         smf_free(s);
-        set_err(err, errlen, "out of memory reading %s", path);
+        bm_errf(err, errlen, "out of memory reading %s", path);
         return -1;
     }
     size_t total = 0;
@@ -68,7 +60,7 @@ static int load_performance(const char *path, double sr, struct timed_msg **msgs
     if (!*msgs || !*tempi) {
         smf_tempo_map_free(&map);
         smf_free(s);
-        set_err(err, errlen, "out of memory reading %s", path);
+        bm_errf(err, errlen, "out of memory reading %s", path);
         return -1;
     }
     size_t n = 0, nt = 0;
@@ -128,8 +120,7 @@ int render_file(const bm_engine_config *cfg_in, const bm_render_opts *o, bm_rend
                 char *err, size_t errlen)
 {
     memset(res, 0, sizeof *res);
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double t0 = bm_now_s();
     bm_engine_config cfg = *cfg_in;
     cfg.record = 1;
     struct timed_msg *msgs = NULL;
@@ -166,16 +157,11 @@ int render_file(const bm_engine_config *cfg_in, const bm_render_opts *o, bm_rend
     if (block > 8192) block = 8192;
     float *outl = calloc(block, sizeof(float)), *outr = calloc(block, sizeof(float));
     bm_midi_in *in = calloc(BM_MAX_EVENTS_PER_BLOCK, sizeof *in);
+    int rc = 0;
     if (!outl || !outr || !in) {
-        set_err(err, errlen, "out of memory");
-        free(outl);
-        free(outr);
-        free(in);
-        recorder_destroy(rec);
-        engine_destroy(e);
-        free(msgs);
-        free(tempi);
-        return -1;
+        bm_errf(err, errlen, "out of memory");
+        rc = -1;
+        goto out;
     }
     int64_t last = nmsgs ? msgs[nmsgs - 1].frame : 0;
     int64_t end = last + (int64_t)(o->tail_seconds * cfg.sample_rate);
@@ -224,7 +210,7 @@ int render_file(const bm_engine_config *cfg_in, const bm_render_opts *o, bm_rend
         }
         res->frames = start + block;
     }
-    int rc = recorder_finish(rec, err, errlen);
+    rc = recorder_finish(rec, err, errlen);
     const bm_engine_stats *st = engine_stats(e);
     const bm_musician_stats *ms = engine_musician_stats(e);
     res->seconds = (double)res->frames / cfg.sample_rate;
@@ -233,6 +219,7 @@ int render_file(const bm_engine_config *cfg_in, const bm_render_opts *o, bm_rend
     res->late_events = atomic_load(&st->late_events);
     res->late_steps = atomic_load(&ms->late_steps);
     res->dropped = atomic_load(&st->dropped_events) + atomic_load(&ms->dropped);
+out:
     free(outl);
     free(outr);
     free(in);
@@ -240,7 +227,6 @@ int render_file(const bm_engine_config *cfg_in, const bm_render_opts *o, bm_rend
     engine_destroy(e);
     free(msgs);
     free(tempi);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    res->wall_seconds = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
+    res->wall_seconds = bm_now_s() - t0;
     return rc;
 }

@@ -1,5 +1,6 @@
 /* pm_driver.c: PortMidi input/output threads mapped onto the frame timeline. */
 #include "engine/pm_driver.h"
+#include "engine/util.h"
 
 #include <ctype.h>
 #include <fcntl.h>
@@ -23,18 +24,11 @@ struct bm_pm {
     ring *out_ring;
 };
 
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* PortMidi's time base: milliseconds of CLOCK_MONOTONIC (wraps after 24 days; fine for a show). */
 static PmTimestamp pm_now_ms(void *info)
 {
     (void)info;
-    return (PmTimestamp)(mono_ns() / 1000000);
+    return (PmTimestamp)(bm_now_ns() / 1000000);
 }
 
 static int initialised;
@@ -121,7 +115,7 @@ int pm_deliver(bm_engine *e, int64_t t_ns, const uint8_t *bytes, int n, int64_t 
 {
     int64_t af, ans;
     engine_time_anchor(e, &af, &ans);
-    double sr = engine_clock(e)->map.sample_rate;
+    double sr = engine_sample_rate(e);
     int64_t frame = pm_time_to_frame(t_ns, af, ans, sr, delay_frames);
     return engine_external_midi(e, frame, bytes, n);
 }
@@ -141,7 +135,7 @@ static void *pm_main(void *arg)
                     int len = (b[0] & 0xf0) == 0xc0 || (b[0] & 0xf0) == 0xd0 ? 2 : b[0] >= 0xf8 ? 1 : 3;
                     /* PortMidi stamps in ms; rebuild ns on our monotonic base, keeping the sub-ms
                      * position of now for events stamped this very millisecond */
-                    int64_t now = mono_ns();
+                    int64_t now = bm_now_ns();
                     int64_t t = (int64_t)buf[i].timestamp * 1000000;
                     if (t > now) t = now;
                     pm_deliver(p->engine, t, b, len, p->delay_frames);
@@ -151,7 +145,7 @@ static void *pm_main(void *arg)
             bm_event ev;
             int64_t af, ans;
             engine_time_anchor(p->engine, &af, &ans);
-            double sr = engine_clock(p->engine)->map.sample_rate;
+            double sr = engine_sample_rate(p->engine);
             while (ring_pop(p->out_ring, &ev) == 0) {
                 uint8_t b[3] = {0, 0, 0};
                 if (!bm_event_to_midi(&ev, b)) continue;
@@ -183,7 +177,7 @@ bm_pm *pm_driver_open(bm_engine *e, const char *input, const char *output, uint3
         return NULL;
     }
     p->engine = e;
-    double sr = engine_clock(e)->map.sample_rate;
+    double sr = engine_sample_rate(e);
     /* one period for the block in flight, and 2 ms for the polling interval */
     p->delay_frames = period_frames + (int64_t)(0.002 * sr);
     atomic_init(&p->stop, 0);

@@ -1,5 +1,6 @@
 /* recorder.c: events and audio from the rings to SMF and WAV, incrementally. */
 #include "engine/recorder.h"
+#include "engine/util.h"
 #include "engine/event.h"
 #include "engine/smf.h"
 
@@ -35,20 +36,12 @@ struct bm_recorder {
     size_t ntempo, tempo_cap;
     bm_recorder_info info;
     int reported;
+    int origin_set;       /* the first tempo event marks where the session starts */
     pthread_t thread;
     int thread_running;
     atomic_int stop;
     int finished;
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static void report_once(bm_recorder *r, const char *what, const char *path)
 {
@@ -98,7 +91,7 @@ bm_recorder *recorder_create(const char *mid_path, const char *wav_path, ring *e
 {
     bm_recorder *r = calloc(1, sizeof *r);
     if (!r) {
-        set_err(err, errlen, "out of memory");
+        bm_errf(err, errlen, "out of memory");
         return NULL;
     }
     r->events = events;
@@ -119,7 +112,7 @@ bm_recorder *recorder_create(const char *mid_path, const char *wav_path, ring *e
         /* write an empty file now: an unwritable path is an error before the music starts */
         char why[512];
         if (smf_write_file(r->midi, mid_path, why, sizeof why) != 0) {
-            set_err(err, errlen, "%s", why);
+            bm_errf(err, errlen, "%s", why);
             recorder_destroy(r);
             return NULL;
         }
@@ -133,7 +126,7 @@ bm_recorder *recorder_create(const char *mid_path, const char *wav_path, ring *e
         info.format = SF_FORMAT_WAV | SF_FORMAT_PCM_24;
         r->wav = sf_open(wav_path, SFM_WRITE, &info);
         if (!r->wav) {
-            set_err(err, errlen, "cannot write %s: %s", wav_path, sf_strerror(NULL));
+            bm_errf(err, errlen, "cannot write %s: %s", wav_path, sf_strerror(NULL));
             recorder_destroy(r);
             return NULL;
         }
@@ -143,7 +136,7 @@ bm_recorder *recorder_create(const char *mid_path, const char *wav_path, ring *e
     }
     return r;
 oom:
-    set_err(err, errlen, "out of memory");
+    bm_errf(err, errlen, "out of memory");
     recorder_destroy(r);
     return NULL;
 }
@@ -151,13 +144,21 @@ oom:
 static void take_event(bm_recorder *r, const bm_event *ev)
 {
     if (ev->type == BM_EV_TEMPO) {
+        if (!r->origin_set) { /* live, frames count from when JACK started: tick 0 is our start */
+            r->origin_set = 1;
+            r->tempo[0].frame = ev->frame;
+        }
+        double before = r->tempo[r->ntempo - 1].ticks_per_frame;
         add_tempo_segment(r, ev->frame, ev->value_f);
-        if (r->midi)
-            smf_add_tempo(r->midi, 0, frame_to_tick(r, ev->frame), (uint32_t)llround(60e6 / ev->value_f));
+        uint64_t tick = frame_to_tick(r, ev->frame);
+        int same = fabs(r->tempo[r->ntempo - 1].ticks_per_frame - before) < 1e-12;
+        if (r->midi && !(tick == 0 && same)) /* the starting tempo is written already */
+            smf_add_tempo(r->midi, 0, tick, (uint32_t)llround(60e6 / ev->value_f));
         r->dirty = 1;
         return;
     }
     if (!r->midi || ev->part >= BM_NUM_PARTS) return;
+    r->origin_set = 1;
     uint8_t bytes[3];
     int n = bm_event_to_midi(ev, bytes);
     if (!n || ev->type == BM_EV_CLOCK) return;
@@ -194,24 +195,17 @@ int recorder_save_midi(bm_recorder *r)
     return 0;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static void *recorder_main(void *arg)
 {
     bm_recorder *r = arg;
-    double last_save = now_s();
+    double last_save = bm_now_s();
     while (!atomic_load(&r->stop)) {
         usleep(50000);
         recorder_drain(r);
-        if (now_s() - last_save >= 1.0) {
+        if (bm_now_s() - last_save >= 1.0) {
             recorder_save_midi(r);
             if (r->wav) sf_write_sync(r->wav);
-            last_save = now_s();
+            last_save = bm_now_s();
         }
     }
     return NULL;
@@ -240,19 +234,19 @@ int recorder_finish(bm_recorder *r, char *err, size_t errlen)
         r->dirty = 1;
         char why[512];
         if (smf_write_file(r->midi, r->mid_path, why, sizeof why) != 0) {
-            set_err(err, errlen, "%s", why);
+            bm_errf(err, errlen, "%s", why);
             rc = -1;
         }
     }
     if (r->wav) {
         if (sf_close(r->wav) != 0 && rc == 0) {
-            set_err(err, errlen, "cannot finish %s", r->wav_path);
+            bm_errf(err, errlen, "cannot finish %s", r->wav_path);
             rc = -1;
         }
         r->wav = NULL;
     }
     if (rc == 0 && r->info.write_errors) {
-        set_err(err, errlen, "some writes to the recording failed");
+        bm_errf(err, errlen, "some writes to the recording failed");
         rc = -1;
     }
     return rc;

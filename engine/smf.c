@@ -1,5 +1,6 @@
 /* smf.c: Standard MIDI File reader (strict, bounded, for untrusted input) and writer. */
 #include "engine/smf.h"
+#include "engine/util.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -8,15 +9,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 smf *smf_new(int division)
 {
@@ -163,25 +155,25 @@ static int read_track(smf *s, int idx, const uint8_t *data, size_t len, char *er
     while (r.p < r.end && !ended) {
         uint32_t delta;
         if (rd_vlq(&r, &delta) != 0) {
-            set_err(err, errlen, "track %d is damaged (bad delta time)", idx + 1);
+            bm_errf(err, errlen, "track %d is damaged (bad delta time)", idx + 1);
             return -1;
         }
         tick += delta;
         if (r.p >= r.end) {
-            set_err(err, errlen, "track %d is truncated", idx + 1);
+            bm_errf(err, errlen, "track %d is truncated", idx + 1);
             return -1;
         }
         uint8_t b = *r.p;
         if (b == 0xff) {
             r.p++;
             if (r.p >= r.end) {
-                set_err(err, errlen, "track %d is truncated", idx + 1);
+                bm_errf(err, errlen, "track %d is truncated", idx + 1);
                 return -1;
             }
             uint8_t type = *r.p++;
             uint32_t mlen;
             if (rd_vlq(&r, &mlen) != 0 || mlen > (size_t)(r.end - r.p)) {
-                set_err(err, errlen, "track %d is truncated (meta event runs past the end)", idx + 1);
+                bm_errf(err, errlen, "track %d is truncated (meta event runs past the end)", idx + 1);
                 return -1;
             }
             if (type == SMF_META_END_OF_TRACK) {
@@ -202,7 +194,7 @@ static int read_track(smf *s, int idx, const uint8_t *data, size_t len, char *er
             r.p++;
             uint32_t slen;
             if (rd_vlq(&r, &slen) != 0 || slen > (size_t)(r.end - r.p)) {
-                set_err(err, errlen, "track %d is truncated (system-exclusive message runs past the end)",
+                bm_errf(err, errlen, "track %d is truncated (system-exclusive message runs past the end)",
                         idx + 1);
                 return -1;
             }
@@ -221,7 +213,7 @@ static int read_track(smf *s, int idx, const uint8_t *data, size_t len, char *er
             uint8_t status;
             if (b & 0x80) {
                 if (b >= 0xf0) {
-                    set_err(err, errlen, "track %d is damaged (system message 0x%02X inside a track)",
+                    bm_errf(err, errlen, "track %d is damaged (system message 0x%02X inside a track)",
                             idx + 1, b);
                     return -1;
                 }
@@ -229,20 +221,20 @@ static int read_track(smf *s, int idx, const uint8_t *data, size_t len, char *er
                 r.p++;
             } else {
                 if (!running) {
-                    set_err(err, errlen, "track %d is damaged (data byte with no status)", idx + 1);
+                    bm_errf(err, errlen, "track %d is damaged (data byte with no status)", idx + 1);
                     return -1;
                 }
                 status = running;
             }
             int n = midi_data_len(status);
             if ((size_t)(r.end - r.p) < (size_t)n) {
-                set_err(err, errlen, "track %d is truncated", idx + 1);
+                bm_errf(err, errlen, "track %d is truncated", idx + 1);
                 return -1;
             }
             uint8_t msg[3] = {status, 0, 0};
             for (int i = 0; i < n; i++) {
                 if (r.p[i] & 0x80) {
-                    set_err(err, errlen, "track %d is damaged (status byte where data was expected)",
+                    bm_errf(err, errlen, "track %d is damaged (status byte where data was expected)",
                             idx + 1);
                     return -1;
                 }
@@ -253,13 +245,13 @@ static int read_track(smf *s, int idx, const uint8_t *data, size_t len, char *er
             if (smf_add_midi(s, idx, tick, msg, n + 1) != 0) goto oom;
         }
         if (tick > (uint64_t)1 << 40) {
-            set_err(err, errlen, "track %d is damaged (it lasts longer than any performance)", idx + 1);
+            bm_errf(err, errlen, "track %d is damaged (it lasts longer than any performance)", idx + 1);
             return -1;
         }
     }
     return 0;
 oom:
-    set_err(err, errlen, "out of memory while reading track %d", idx + 1);
+    bm_errf(err, errlen, "out of memory while reading track %d", idx + 1);
     return -1;
 }
 
@@ -267,32 +259,32 @@ int smf_read_mem(const uint8_t *data, size_t len, smf **out, char *err, size_t e
 {
     *out = NULL;
     if (len < 14 || memcmp(data, "MThd", 4) != 0) {
-        set_err(err, errlen, "it is not a Standard MIDI File (no MThd header)");
+        bm_errf(err, errlen, "it is not a Standard MIDI File (no MThd header)");
         return -1;
     }
     uint32_t hlen = be32(data + 4);
     if (hlen < 6 || hlen > len - 8) {
-        set_err(err, errlen, "its MIDI header is damaged");
+        bm_errf(err, errlen, "its MIDI header is damaged");
         return -1;
     }
     int format = data[8] << 8 | data[9];
     int ntracks = data[10] << 8 | data[11];
     int division = data[12] << 8 | data[13];
     if (format > 2) {
-        set_err(err, errlen, "it has an unknown MIDI file format %d", format);
+        bm_errf(err, errlen, "it has an unknown MIDI file format %d", format);
         return -1;
     }
     if (ntracks == 0 || ntracks > SMF_MAX_TRACKS) {
-        set_err(err, errlen, "its header announces %d tracks", ntracks);
+        bm_errf(err, errlen, "its header announces %d tracks", ntracks);
         return -1;
     }
     if (division == 0) {
-        set_err(err, errlen, "its header has a time division of zero");
+        bm_errf(err, errlen, "its header has a time division of zero");
         return -1;
     }
     smf *s = smf_new(480);
     if (!s) {
-        set_err(err, errlen, "out of memory");
+        bm_errf(err, errlen, "out of memory");
         return -1;
     }
     s->format = format == 0 ? 0 : 1;
@@ -303,7 +295,7 @@ int smf_read_mem(const uint8_t *data, size_t len, smf **out, char *err, size_t e
         int fps = -(int8_t)(division >> 8);
         int tpf = division & 0xff;
         if (fps <= 0 || tpf == 0 || (fps * tpf) / 2 == 0 || (fps * tpf) / 2 >= 0x8000) {
-            set_err(err, errlen, "its SMPTE time division is invalid");
+            bm_errf(err, errlen, "its SMPTE time division is invalid");
             smf_free(s);
             return -1;
         }
@@ -316,20 +308,20 @@ int smf_read_mem(const uint8_t *data, size_t len, smf **out, char *err, size_t e
     while (found < ntracks) {
         if (pos == len) break;
         if (len - pos < 8) {
-            set_err(err, errlen, "it is truncated after %d of %d tracks", found, ntracks);
+            bm_errf(err, errlen, "it is truncated after %d of %d tracks", found, ntracks);
             smf_free(s);
             return -1;
         }
         uint32_t clen = be32(data + pos + 4);
         if (clen > len - pos - 8) {
-            set_err(err, errlen, "it is truncated (track %d runs past the end of the file)", found + 1);
+            bm_errf(err, errlen, "it is truncated (track %d runs past the end of the file)", found + 1);
             smf_free(s);
             return -1;
         }
         if (memcmp(data + pos, "MTrk", 4) == 0) {
             int idx = smf_add_track(s, NULL);
             if (idx < 0) {
-                set_err(err, errlen, "out of memory");
+                bm_errf(err, errlen, "out of memory");
                 smf_free(s);
                 return -1;
             }
@@ -342,7 +334,7 @@ int smf_read_mem(const uint8_t *data, size_t len, smf **out, char *err, size_t e
         pos += 8 + (size_t)clen;
     }
     if (found < ntracks) {
-        set_err(err, errlen, "it is truncated: %d of %d tracks are there", found, ntracks);
+        bm_errf(err, errlen, "it is truncated: %d of %d tracks are there", found, ntracks);
         smf_free(s);
         return -1;
     }
@@ -355,23 +347,23 @@ int smf_read_file(const char *path, smf **out, char *err, size_t errlen)
     *out = NULL;
     struct stat st;
     if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-        set_err(err, errlen, "%s is not a usable MIDI file: it is %s", path,
+        bm_errf(err, errlen, "%s is not a usable MIDI file: it is %s", path,
                 S_ISDIR(st.st_mode) ? "a folder" : "not a regular file");
         return -1;
     }
     FILE *f = fopen(path, "rb");
     if (!f) {
-        set_err(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        bm_errf(err, errlen, "cannot open %s: %s", path, strerror(errno));
         return -1;
     }
     if (fseek(f, 0, SEEK_END) != 0) {
-        set_err(err, errlen, "cannot read %s: it is not a regular file", path);
+        bm_errf(err, errlen, "cannot read %s: it is not a regular file", path);
         fclose(f);
         return -1;
     }
     long size = ftell(f);
     if (size < 0 || (unsigned long)size > SMF_MAX_FILE_BYTES) {
-        set_err(err, errlen, "cannot read %s: %s", path,
+        bm_errf(err, errlen, "cannot read %s: %s", path,
                 size < 0 ? "it is not a regular file" : "it is larger than 64 MiB");
         fclose(f);
         return -1;
@@ -380,7 +372,7 @@ int smf_read_file(const char *path, smf **out, char *err, size_t errlen)
     uint8_t *buf = malloc((size_t)size + 1);
     if (!buf) {
         fclose(f);
-        set_err(err, errlen, "out of memory reading %s", path);
+        bm_errf(err, errlen, "out of memory reading %s", path);
         return -1;
     }
     size_t got = fread(buf, 1, (size_t)size, f);
@@ -388,13 +380,13 @@ int smf_read_file(const char *path, smf **out, char *err, size_t errlen)
     fclose(f);
     if (ioerr || got != (size_t)size) {
         free(buf);
-        set_err(err, errlen, "cannot read %s", path);
+        bm_errf(err, errlen, "cannot read %s", path);
         return -1;
     }
     char why[256];
     int rc = smf_read_mem(buf, got, out, why, sizeof why);
     free(buf);
-    if (rc != 0) set_err(err, errlen, "%s is not a usable MIDI file: %s", path, why);
+    if (rc != 0) bm_errf(err, errlen, "%s is not a usable MIDI file: %s", path, why);
     return rc;
 }
 
@@ -526,14 +518,14 @@ int smf_write_file(smf *s, const char *path, char *err, size_t errlen)
     uint8_t *buf;
     size_t len;
     if (smf_write_mem(s, &buf, &len) != 0) {
-        set_err(err, errlen, "out of memory writing %s", path);
+        bm_errf(err, errlen, "out of memory writing %s", path);
         return -1;
     }
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     FILE *f = fopen(tmp, "wb");
     if (!f) {
-        set_err(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+        bm_errf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
         free(buf);
         return -1;
     }
@@ -542,7 +534,7 @@ int smf_write_file(smf *s, const char *path, char *err, size_t errlen)
     int ok = put == len && fflush(f) == 0 && fsync(fileno(f)) == 0;
     ok = (fclose(f) == 0) && ok;
     if (!ok || rename(tmp, path) != 0) {
-        set_err(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        bm_errf(err, errlen, "cannot write %s: %s", path, strerror(errno));
         unlink(tmp);
         return -1;
     }

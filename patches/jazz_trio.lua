@@ -24,7 +24,7 @@ return {
     {"Bb7", 4}, {"Bb7", 4}, {"F7", 4}, {"D7", 4},
     {"Gm7", 4}, {"C7", 4}, {"F7", 2}, {"D7", 2}, {"Gm7", 2}, {"C7", 2},
   },
-  params = {key = "F", scale = "mixolydian", density = 0.5, swing = 0.64},
+  params = {key = "F", scale = "mixolydian", density = 0.5, swing = 0.8},
   midi_map = {                -- the keyboard's mod wheel thickens the comping
     density = {cc = 1},
   },

@@ -4,18 +4,18 @@
 -- voicings (third and seventh) on the Charleston rhythm. The performer plays the melody.
 --
 -- bandmate's own "accompany" mode does not exist yet: until it does, this script is the band.
--- Parameters: swing (where the swung eighth falls), and bandmate's density (busier comping and
--- ride as it rises), from OSC, MIDI or the patch.
+-- It follows two of bandmate's parameters, from OSC, MIDI or the patch: swing (0 straight eighths,
+-- 1 triplets) and density (busier comping and ride as it rises).
 local band = require("lib.band")
 local D = band.drum
 
-local swing = 0.64
 local last_bass = 41          -- F2: where the walk starts
 local last_voicing = 60       -- the centre of the previous piano chord
 
+-- Where the swung eighth after a beat falls: half way when straight, two thirds for triplets.
+local function swung() return 0.5 + params.get("swing") / 6 end
+
 function init()
-  params.add{id = "swing", name = "Swing", min = 0.5, max = 0.75, default = 0.64,
-             action = function(v) swing = v end}
   clock.run(walk)
   clock.run(ride)
   clock.run(comp)
@@ -60,7 +60,7 @@ function ride()
     clock.sync(1)
     local beat = clock.get_beats()
     local in_bar = beat % 4                          -- 0 is beat 1
-    local density = bm.density()
+    local density, swing = bm.density(), swung()
     bm.note("drums", D.ride, band.vel(in_bar % 2 == 0 and 84 or 96, 5), 0.3)
     if in_bar == 1 or in_bar == 3 then
       bm.note("drums", D.pedal_hat, band.vel(70, 4), 0.2)
@@ -101,7 +101,7 @@ function comp()
   while true do
     clock.sync(4)                                    -- a bar at a time
     local bar = clock.get_beats()
-    local density = bm.density()
+    local density, swing = bm.density(), swung()
     local c1 = band.position(bar)
     if c1 then
       hit(c1, bar, 0.45, 72)                         -- Charleston: beat 1 ...

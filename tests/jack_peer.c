@@ -90,15 +90,20 @@ void peer_connect(peer *p, const char *client)
     int i;
     for (i = 0; i < 200 && !jack_port_by_name(p->player, port); i++) usleep(50000);
     CHECKF(i < 200, "bandmate's port %s did not appear within 10 s", port);
-    usleep(100000);
     char a[256], b[256], c[256];
     snprintf(a, sizeof a, "%s:midi_out", client);
     snprintf(b, sizeof b, "%s:out_L", client);
     snprintf(c, sizeof c, "%s:out_R", client);
-    CHECK(jack_connect(p->player, "player:out", port) == 0);
-    CHECK(jack_connect(p->player, a, "recorder:midi") == 0);
-    CHECK(jack_connect(p->player, b, "recorder:L") == 0);
-    CHECK(jack_connect(p->player, c, "recorder:R") == 0);
+    const char *pairs[4][2] = {{"player:out", port}, {a, "recorder:midi"}, {b, "recorder:L"}, {c, "recorder:R"}};
+    for (int k = 0; k < 4; k++) {
+        /* bandmate registers its ports before it activates; JACK connects only active clients */
+        int rc = -1;
+        for (int t = 0; t < 100 && (rc = jack_connect(p->player, pairs[k][0], pairs[k][1])) != 0; t++) usleep(50000);
+        CHECKF(rc == 0, "could not connect %s to %s (%d; test clients '%s' and '%s'; %s %s)", pairs[k][0],
+               pairs[k][1], rc, jack_get_client_name(p->player), jack_get_client_name(p->recorder),
+               jack_port_by_name(p->player, pairs[k][0]) ? "source exists" : "no source",
+               jack_port_by_name(p->player, pairs[k][1]) ? "destination exists" : "no destination");
+    }
 }
 
 int peer_load_smf(peer *p, const char *path, int64_t start_frame, double sr)
@@ -118,6 +123,15 @@ int peer_load_smf(peer *p, const char *path, int64_t start_frame, double sr)
             memcpy(p->to_send[n].bytes, e->bytes, 3);
             n++;
         }
+    peer_sort(p, n);
+    smf_tempo_map_free(&map);
+    smf_free(s);
+    p->n_send = n;
+    return n;
+}
+
+void peer_sort(peer *p, int n)
+{
     for (int i = 1; i < n; i++) { /* stable by frame */
         peer_msg x = p->to_send[i];
         int j = i;
@@ -127,10 +141,6 @@ int peer_load_smf(peer *p, const char *path, int64_t start_frame, double sr)
         }
         p->to_send[j] = x;
     }
-    smf_tempo_map_free(&map);
-    smf_free(s);
-    p->n_send = n;
-    return n;
 }
 
 int64_t peer_frame(peer *p) { return jack_frame_time(p->player); }

@@ -41,6 +41,9 @@ void peer_connect(peer *p, const char *client);
 /* Schedules the note events of a MIDI file (all tracks) to start at frame start. */
 int peer_load_smf(peer *p, const char *path, int64_t start_frame, double sample_rate);
 
+/* Sorts the first n messages to send by frame, stably (set n_send after it). */
+void peer_sort(peer *p, int n);
+
 /* The current JACK frame time. */
 int64_t peer_frame(peer *p);
 

@@ -18,6 +18,7 @@ pid_t spawn_bandmate(const char *log, const char *const *args)
     for (int i = 0; args[i] && n < 63; i++) argv[n++] = args[i];
     argv[n] = NULL;
     pid_t parent = getpid();
+    fflush(NULL); /* the child must not write our buffered output again */
     pid_t pid = fork();
     if (pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);

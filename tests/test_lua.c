@@ -335,11 +335,11 @@ TEST(lua_params_with_ranges_and_actions_from_osc_midi_and_lua)
                                "function init()\n"
                                "  params.add{id = 'cutoff', name = 'Cutoff', min = 100, max = 5000, default = 1000,\n"
                                "             action = function(v) hits[#hits + 1] = v end}\n"
-                               "  params.add{id = 'style', type = 'option', options = {'calm', 'busy', 'wild'}, default = 2}\n"
+                               "  params.add{id = 'feel', type = 'option', options = {'calm', 'busy', 'wild'}, default = 2}\n"
                                "  params.add{id = 'go', type = 'trigger', action = function() went = true end}\n"
                                "  params.set_action('density', function(v) dens = v end)\n"
                                "  midi.map('cutoff', 21)\n"
-                               "  assert(params.get('style') == 'busy')\n"
+                               "  assert(params.get('feel') == 'busy')\n"
                                "  assert(not pcall(params.add, {id = 'cutoff'}))\n"
                                "  assert(not pcall(params.add, {id = 'Bad Id'}))\n"
                                "end\n");
@@ -349,15 +349,15 @@ TEST(lua_params_with_ranges_and_actions_from_osc_midi_and_lua)
     CHECK(h_replied(&h, "/bm/done param/cutoff"));
     h_send(&h, "/bm/param/cutoff/norm", "f", 1.0);
     h_send(&h, "/bm/param/cutoff", "f", 99999.0); /* faders clamp */
-    h_send(&h, "/bm/param/style", "s", "wild");
-    h_send(&h, "/bm/param/style", "s", "loud");
-    CHECK(h_replied(&h, "/bm/fail param/style 'loud' is not one of calm, busy, wild"));
+    h_send(&h, "/bm/param/feel", "s", "wild");
+    h_send(&h, "/bm/param/feel", "s", "loud");
+    CHECK(h_replied(&h, "/bm/fail param/feel 'loud' is not one of calm, busy, wild"));
     h_send(&h, "/bm/param/go", "");
     h_send(&h, "/bm/density", "f", 0.25);
     h_run(&h, 0.1);
     h_midi_in(&h, 0xb0, 21, 0); /* the mapped controller, all the way down */
     h_run(&h, 0.1);
-    h_send(&h, "/bm/lua", "s", "return table.concat(hits, ','), params.get('style'), went, dens");
+    h_send(&h, "/bm/lua", "s", "return table.concat(hits, ','), params.get('feel'), went, dens");
     CHECKF(h_replied(&h, "/bm/done lua 2500.0,5000.0,100.0\twild\ttrue\t0.25"), "%s", h.replies);
     /* feedback tells clients the new values, coalesced */
     CHECK(h_replied(&h, "/bm/param/cutoff 100"));

@@ -107,7 +107,7 @@ static const struct probe probes[] = {
     {"/bm/voice/morph", "sfs", "lead", "flute", 0.25, 0, 0, "/bm/done voice/morph"},
     {"/bm/voice/morph", "sf", "lead", 0, 1.5, 0, 0, "/bm/fail voice/morph the morph amount 1.5 is outside 0..1"},
     {"/bm/temperature", "f", 0, 0, 0.7, 0, 0, "/bm/done temperature"},
-    {"/bm/temperature", "f", 0, 0, 7, 0, 0, "/bm/fail temperature the temperature 7 is outside 0.05..2"},
+    {"/bm/temperature", "f", 0, 0, 7, 0, 0, "/bm/fail temperature the temperature 7 is outside 0.05..3"},
     {"/bm/density", "f", 0, 0, 0.3, 0, 0, "/bm/done density"},
     {"/bm/key", "ss", "Eb", "minor", 0, 0, 0, "/bm/done key"},
     {"/bm/key", "s", "H", 0, 0, 0, 0, "/bm/fail key 'H' is not a key"},
@@ -307,7 +307,7 @@ TEST(osc_patch_mappings_and_starting_values)
     h_send(&h, "/bm/param/master_gain/get", "");
     CHECK(h_replied(&h, "/bm/param/master_gain 0.5"));
     h_send(&h, "/bm/param/temperature/get", "");
-    CHECK(h_replied(&h, "/bm/param/temperature 2"));
+    CHECK(h_replied(&h, "/bm/param/temperature 3"));
     /* MIDI controllers from the performer: channel 2 only for tempo, any channel for density */
     h_run(&h, 0.05);
     h_midi_in(&h, 0xb1, 20, 127);
@@ -529,5 +529,33 @@ TEST(osc_examples_match_their_generators_and_use_real_addresses)
         n++;
     }
     CHECKF(n >= 15, "only %d addresses found in the examples", n);
+    h_close(&h);
+}
+
+TEST(osc_musician_controls_reach_the_musician)
+{
+    harness h;
+    char err[1024];
+    CHECKF(h_open(&h, "echo", NULL, NULL, err, sizeof err) == 0, "%s", err);
+    CHECK_NEAR(engine_musician_control(h.e, BM_CTL_KEY), -1, 0); /* no key lock to begin with */
+    h_send(&h, "/bm/temperature", "f", 0.7);
+    h_send(&h, "/bm/density", "f", 0.9);
+    h_send(&h, "/bm/param/top_p", "f", 0.8);
+    h_send(&h, "/bm/param/style", "i", 3);
+    h_send(&h, "/bm/param/memory", "f", 0.6);
+    h_send(&h, "/bm/param/swing/norm", "f", 0.5);
+    h_send(&h, "/bm/key", "ss", "D", "mixolydian");
+    h_run(&h, 0.05);
+    CHECK_NEAR(engine_musician_control(h.e, BM_CTL_TEMPERATURE), 0.7, 1e-6);
+    CHECK_NEAR(engine_musician_control(h.e, BM_CTL_DENSITY), 0.9, 1e-6);
+    CHECK_NEAR(engine_musician_control(h.e, BM_CTL_TOP_P), 0.8, 1e-6);
+    CHECK_NEAR(engine_musician_control(h.e, BM_CTL_STYLE), 3, 0);
+    CHECK_NEAR(engine_musician_control(h.e, BM_CTL_MEMORY), 0.6, 1e-6);
+    CHECK_NEAR(engine_musician_control(h.e, BM_CTL_SWING), 0.5, 1e-6);
+    CHECK_NEAR(engine_musician_control(h.e, BM_CTL_SCALE), 3, 0); /* mixolydian, in the musician's order */
+    CHECK_NEAR(engine_musician_control(h.e, BM_CTL_KEY), -1, 0);  /* the key is known, not locked */
+    h_send(&h, "/bm/param/key_lock", "i", 1);
+    h_run(&h, 0.05);
+    CHECK_NEAR(engine_musician_control(h.e, BM_CTL_KEY), 2, 0);   /* D */
     h_close(&h);
 }

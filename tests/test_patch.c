@@ -63,7 +63,7 @@ TEST(patch_jazz_trio_walks_rides_and_comps_from_the_chart)
         }
     CHECKF(changes >= 4 && on_root == changes, "the bass landed on %d of %d new chords' roots", on_root, changes);
     h_send(&h, "/bm/param/swing/get", "");
-    CHECK(h_replied(&h, "/bm/param/swing 0.64"));
+    CHECK(h_replied(&h, "/bm/param/swing 0.8"));
     no_errors(&h, "jazz_trio");
     h_close(&h);
 }

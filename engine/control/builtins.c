@@ -1,7 +1,7 @@
-/* builtins.c: bandmate's own parameters and what a change of each does to the engine. Some are
- * stored for parts of bandmate still to come (temperature, density, key, scale, voices, morphs):
- * they are real parameters that OSC, MIDI, patches and scripts set and read, and the musician and
- * the neural voices will read them when they exist (docs/osc.md says which). */
+/* builtins.c: bandmate's own parameters and what a change of each does to the engine. The
+ * musician's live controls (temperature, top-p, density, key lock, style, seed, memory, swing) go
+ * to it as BM_MCMD_CONTROL commands; the voices and morphs are stored for the neural voices still
+ * to come (docs/osc.md says which parameters today's modes act on). */
 #include "engine/control/control_internal.h"
 #include "engine/behaviour.h"
 
@@ -49,10 +49,16 @@ int builtins_add(bm_control *c, char *err, size_t errlen)
         double g = cfg->part_gain[p];
         if (add(c, &b->part_gain[p], id, name, BM_PARAM_NUMBER, 0, g > 2 ? 4 : 2, g, NULL, err, errlen)) return -1;
     }
-    if (add(c, &b->temperature, "temperature", "Temperature", BM_PARAM_NUMBER, 0.05, 2, 1, NULL, err, errlen) ||
+    if (add(c, &b->temperature, "temperature", "Temperature", BM_PARAM_NUMBER, 0.05, 3, 1, NULL, err, errlen) ||
+        add(c, &b->top_p, "top_p", "Top-p", BM_PARAM_NUMBER, 0.05, 1, 0.95, NULL, err, errlen) ||
         add(c, &b->density, "density", "Density", BM_PARAM_NUMBER, 0, 1, 0.5, NULL, err, errlen) ||
         add(c, &b->key, "key", "Key", BM_PARAM_OPTION, 0, 0, 0, bm_key_names, err, errlen) ||
-        add(c, &b->scale, "scale", "Scale", BM_PARAM_OPTION, 0, 0, 0, bm_scale_names, err, errlen))
+        add(c, &b->scale, "scale", "Scale", BM_PARAM_OPTION, 0, 0, 0, bm_scale_names, err, errlen) ||
+        add(c, &b->key_lock, "key_lock", "Lock the band to the key", BM_PARAM_TOGGLE, 0, 1, 0, NULL, err, errlen) ||
+        add(c, &b->style, "style", "Style (-1 free)", BM_PARAM_INTEGER, -1, 63, -1, NULL, err, errlen) ||
+        add(c, &b->seed, "seed", "Random seed", BM_PARAM_INTEGER, 0, 2147483647, 0, NULL, err, errlen) ||
+        add(c, &b->memory, "memory", "Weight of the performer's phrases", BM_PARAM_NUMBER, 0, 1, 0.3, NULL, err, errlen) ||
+        add(c, &b->swing, "swing", "Swing", BM_PARAM_NUMBER, 0, 1, 0, NULL, err, errlen))
         return -1;
     for (int p = 0; p < BM_NUM_PARTS; p++) {
         char id[48], name[64];
@@ -72,7 +78,15 @@ int builtins_add(bm_control *c, char *err, size_t errlen)
 
 static void musician(bm_control *c, int type, int part, int value)
 {
-    bm_musician_cmd m = {type, part, value, NULL};
+    bm_musician_cmd m = {type, part, value, NULL, 0};
+    if (engine_musician_command(c->e, &m) != 0 && !c->o.quiet)
+        fprintf(stderr, "bandmate: the musician's command queue is full; a change was lost.\n");
+}
+
+/* A live control of the musician (enum bm_musician_control). */
+static void control(bm_control *c, int which, double value)
+{
+    bm_musician_cmd m = {BM_MCMD_CONTROL, which, 0, NULL, value};
     if (engine_musician_command(c->e, &m) != 0 && !c->o.quiet)
         fprintf(stderr, "bandmate: the musician's command queue is full; a change was lost.\n");
 }
@@ -92,7 +106,7 @@ void builtins_apply(bm_control *c, int idx)
     else if (idx == b->tap) command(c, BM_CMD_TAP, 0, (double)(c->now > 0 ? c->now : 0));
     else if (idx == b->playing) command(c, BM_CMD_ROLLING, 0, v);
     else if (idx == b->panic) {
-        command(c, BM_CMD_PANIC, 0, 0);
+        if (engine_panic(c->e) != 0 && !c->o.quiet) fprintf(stderr, "bandmate: the engine is busy; panic again.\n");
         memset(c->held, 0, sizeof c->held); /* the engine forgets every pending note */
     } else if (idx == b->mode) {
         char err[256];
@@ -105,7 +119,17 @@ void builtins_apply(bm_control *c, int idx)
     } else if (idx == b->human) musician(c, BM_MCMD_HUMAN_ROLE, (int)v, 0);
     else if (idx == b->monitor) command(c, BM_CMD_PART_AUDIO, BM_PART_HUMAN, v);
     else if (idx == b->master_gain) command(c, BM_CMD_GAIN, -1, v);
-    else {
+    else if (idx == b->temperature) control(c, BM_CTL_TEMPERATURE, v);
+    else if (idx == b->top_p) control(c, BM_CTL_TOP_P, v);
+    else if (idx == b->density) control(c, BM_CTL_DENSITY, v);
+    else if (idx == b->style) control(c, BM_CTL_STYLE, v);
+    else if (idx == b->seed) control(c, BM_CTL_SEED, v);
+    else if (idx == b->memory) control(c, BM_CTL_MEMORY, v);
+    else if (idx == b->swing) control(c, BM_CTL_SWING, v);
+    else if (idx == b->key || idx == b->scale || idx == b->key_lock) {
+        control(c, BM_CTL_SCALE, c->params.p[b->scale].value);
+        control(c, BM_CTL_KEY, c->params.p[b->key_lock].value != 0 ? c->params.p[b->key].value : -1);
+    } else {
         for (int part = 0; part < BM_NUM_PARTS; part++) {
             if (idx == b->part_on[part]) {
                 if (v != 0) c->parts_on |= 1u << part;

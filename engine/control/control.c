@@ -698,6 +698,10 @@ static void run_queue(bm_control *c)
 static void check_engine_state(bm_control *c)
 {
     follow(c, c->b.playing, c->map.rolling ? 1 : 0);
+    if (c->status && strcmp(c->status->mode, params_option_name(&c->params, c->b.mode))) { /* a key changed it */
+        for (int i = 0; i < c->params.p[c->b.mode].noptions; i++)
+            if (!strcmp(c->params.p[c->b.mode].options[i], c->status->mode)) follow(c, c->b.mode, i);
+    }
     if (c->jack) {
         uint64_t x = jack_driver_xruns(c->jack);
         if (x != c->xruns_seen) {

@@ -7,13 +7,14 @@
 
 const char *const bm_key_names[] = {"C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B", NULL};
 
-const char *const bm_scale_names[] = {"major", "minor", "dorian", "phrygian", "lydian", "mixolydian",
+/* The order is the musician's (BM_CTL_SCALE in engine/musician.h is an index into this list). */
+const char *const bm_scale_names[] = {"major", "minor", "dorian", "mixolydian", "phrygian", "lydian",
                                       "locrian", "harmonic_minor", "melodic_minor", "major_pentatonic",
                                       "minor_pentatonic", "blues", "chromatic", NULL};
 
 static const int scale_steps[][13] = {
     {0, 2, 4, 5, 7, 9, 11, -1},      {0, 2, 3, 5, 7, 8, 10, -1},     {0, 2, 3, 5, 7, 9, 10, -1},
-    {0, 1, 3, 5, 7, 8, 10, -1},      {0, 2, 4, 6, 7, 9, 11, -1},     {0, 2, 4, 5, 7, 9, 10, -1},
+    {0, 2, 4, 5, 7, 9, 10, -1},      {0, 1, 3, 5, 7, 8, 10, -1},     {0, 2, 4, 6, 7, 9, 11, -1},
     {0, 1, 3, 5, 6, 8, 10, -1},      {0, 2, 3, 5, 7, 8, 11, -1},     {0, 2, 3, 5, 7, 9, 11, -1},
     {0, 2, 4, 7, 9, -1},             {0, 3, 5, 7, 10, -1},           {0, 3, 5, 6, 7, 10, -1},
     {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, -1},

@@ -1,0 +1,5 @@
+/* bench.h: the benchmarks `bandmate bench` runs, each a main-like function with its own --help. */
+#pragma once
+
+/* `bandmate bench engine`: callback cost live on JACK (dummy backend) and offline render speed. */
+int bench_engine_main(int argc, char **argv);
