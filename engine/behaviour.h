@@ -5,6 +5,7 @@
 #pragma once
 
 #include "engine/event.h"
+#include "engine/listen/listen_state.h"
 
 #include <stdint.h>
 
@@ -19,6 +20,9 @@ typedef struct bm_step_ctx {
     int human_role;           /* the band part the performer covers (BM_PART_HUMAN: none) */
     const uint8_t *channel;   /* MIDI channel per part */
     uint64_t *rng;            /* the session's deterministic random state */
+    const bm_listen_state *heard; /* what the listener heard up to now: key, chord, performer tempo,
+                                     phrases (never NULL; roots are -1 while unknown). Phrase starts
+                                     and ends also arrive among the human events (BM_EV_PHRASE_*) */
 } bm_step_ctx;
 
 typedef struct bm_behaviour bm_behaviour;
