@@ -67,3 +67,126 @@ TEST_TIMEOUT(listen_rendered_instruments_precision_recall, 120)
                s.recall);
     }
 }
+
+static uint64_t rng_next(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+/* Many synthetic notes: random pitches, lengths and velocities, with rests or legato. */
+static int random_line(lt_note *out, int n, double sr, uint64_t seed, int legato, int64_t *frames)
+{
+    uint64_t s = seed;
+    int64_t t = (int64_t)(0.2 * sr);
+    int prev = -1;
+    for (int i = 0; i < n; i++) {
+        int note;
+        do note = 45 + (int)(rng_next(&s) % 40); while (note == prev && legato);
+        prev = note;
+        int64_t len = (int64_t)((0.15 + (double)(rng_next(&s) % 350) / 1000.0) * sr);
+        int vel = 40 + (int)(rng_next(&s) % 88);
+        out[i] = (lt_note){t, t + len, note, vel};
+        t += len + (legato ? 0 : (int64_t)((0.05 + (double)(rng_next(&s) % 150) / 1000.0) * sr));
+    }
+    *frames = t + (int64_t)(0.5 * sr);
+    return n;
+}
+
+TEST_TIMEOUT(listen_audio_latency_over_many_synthetic_notes, 60)
+{
+    const double sr = 48000;
+    static lt_note truth[400];
+    static lt_found found[2000];
+    static const struct { const char *what; int legato; double vibrato, noise; uint32_t block; } cases[] = {
+        {"detached, 64-frame periods", 0, 0, 0.0005, 64},
+        {"detached, 256-frame periods", 0, 0, 0.0005, 256},
+        {"legato", 1, 0, 0.0005, 64},
+        {"detached, vibrato +-40 cents", 0, 40, 0.0005, 64},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        int64_t frames;
+        int nt = random_line(truth, 300, sr, 7 + k, cases[k].legato, &frames);
+        float *x = lt_synth_line(truth, nt, sr, frames, cases[k].vibrato, cases[k].noise, 3);
+        bm_audio_notes_config cfg = default_cfg(sr);
+        int nf = lt_run_audio_notes(x, frames, sr, cases[k].block, &cfg, found, 2000);
+        lt_score s = lt_score_notes(truth, nt, found, nf, sr, 50);
+        if (lt_report())
+            printf("  %-30s notes %d found %d: precision %.3f recall %.3f; latency median %.1f ms p95 %.1f ms; "
+                   "stamp error median %.1f ms p95 %.1f ms (bias %+.1f ms)\n",
+                   cases[k].what, nt, nf, s.precision, s.recall, s.latency_med_ms, s.latency_p95_ms, s.stamp_med_ms,
+                   s.stamp_p95_ms, s.stamp_bias_ms);
+        free(x);
+        double pr_min = cases[k].legato ? 0.93 : 0.97;
+        CHECKF(s.precision >= pr_min && s.recall >= pr_min, "%s: precision %.3f recall %.3f", cases[k].what,
+               s.precision, s.recall);
+        /* compensated: stamps lie within a few milliseconds of the true onsets though the
+         * analysis knows tens of milliseconds later */
+        double med_max = cases[k].legato ? 20 : 6, p95_max = cases[k].legato ? 50 : 25;
+        CHECKF(s.stamp_med_ms < med_max && s.stamp_p95_ms < p95_max, "%s: stamp error median %.1f ms p95 %.1f ms",
+               cases[k].what, s.stamp_med_ms, s.stamp_p95_ms);
+        CHECKF(s.latency_med_ms < 70, "%s: latency median %.1f ms", cases[k].what, s.latency_med_ms);
+    }
+}
+
+TEST(listen_audio_noise_and_silence_give_no_notes)
+{
+    const double sr = 48000;
+    int64_t frames = (int64_t)(3 * sr);
+    lt_note none[1] = {{0, 0, 60, 0}};
+    float *x = lt_synth_line(none, 0, sr, frames, 0, 0.02, 11); /* white noise at -34 dBFS */
+    static lt_found found[64];
+    bm_audio_notes_config cfg = default_cfg(sr);
+    int nf = lt_run_audio_notes(x, frames, sr, 128, &cfg, found, 64);
+    CHECKF(nf <= 1, "%d notes found in noise", nf);
+    memset(x, 0, (size_t)frames * sizeof *x);
+    nf = lt_run_audio_notes(x, frames, sr, 128, &cfg, found, 64);
+    CHECK_EQ_INT(nf, 0);
+    free(x);
+}
+
+TEST(listen_audio_velocity_follows_loudness_and_notes_end)
+{
+    const double sr = 48000;
+    lt_note line[3] = {{4800, 24000, 60, 30}, {33600, 52800, 64, 80}, {62400, 81600, 67, 127}};
+    int64_t frames = 96000;
+    float *x = lt_synth_line(line, 3, sr, frames, 0, 0, 1);
+    bm_audio_notes_config cfg = default_cfg(sr);
+    cfg.sample_rate = sr;
+    char err[256];
+    bm_audio_notes *a = audio_notes_create(&cfg, err, sizeof err);
+    CHECKF(a, "%s", err);
+    bm_heard_note out[16], all[32];
+    int n = 0;
+    for (int64_t s = 0; s < frames; s += 64) {
+        int k = audio_notes_process(a, x + s, 64, s, out, 16);
+        for (int i = 0; i < k && n < 32; i++) all[n++] = out[i];
+    }
+    audio_notes_destroy(a);
+    free(x);
+    CHECK_EQ_INT(n, 6);
+    for (int i = 0; i < 3; i++) {
+        CHECK(all[2 * i].on && !all[2 * i + 1].on);
+        CHECK_EQ_INT(all[2 * i].note, line[i].note);
+        CHECK_EQ_INT(all[2 * i + 1].note, line[i].note);
+        /* the release is stamped near the true end (30 ms fade after it) */
+        CHECKF(llabs(all[2 * i + 1].frame - line[i].off) < (int64_t)(0.05 * sr), "note-off at %lld, true end %lld",
+               (long long)all[2 * i + 1].frame, (long long)line[i].off);
+    }
+    CHECK(all[0].velocity < all[2].velocity && all[2].velocity < all[4].velocity);
+}
+
+TEST(listen_audio_rejects_bad_setups)
+{
+    char err[256];
+    bm_audio_notes_config cfg = default_cfg(1000);
+    CHECK(!audio_notes_create(&cfg, err, sizeof err));
+    CHECK_STR_CONTAINS(err, "sample rate");
+    cfg = default_cfg(48000);
+    cfg.lowest_note = 90;
+    cfg.highest_note = 80;
+    CHECK(!audio_notes_create(&cfg, err, sizeof err));
+    CHECK_STR_CONTAINS(err, "note range");
+}

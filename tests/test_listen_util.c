@@ -184,7 +184,17 @@ lt_score lt_score_notes(const lt_note *truth, int nt, const lt_found *found, int
                 best = j;
             }
         }
-        if (best < 0) continue;
+        if (best < 0) {
+            if (getenv("BM_LISTEN_VERBOSE")) {
+                printf("    missed %d at %.3f s; found near it:", truth[i].note, truth[i].on / sr);
+                for (int j = 0; j < nf; j++)
+                    if (llabs(found[j].frame - truth[i].on) < (int64_t)(0.2 * sr))
+                        printf(" %d at %+.1f ms (known %+.1f ms)", found[j].note, (found[j].frame - truth[i].on) / sr * 1e3,
+                               (found[j].detected - truth[i].on) / sr * 1e3);
+                printf("\n");
+            }
+            continue;
+        }
         used[best] = 1;
         lat[s.matched] = (double)(found[best].detected - truth[i].on) / sr * 1e3;
         bias[s.matched] = (double)(found[best].frame - truth[i].on) / sr * 1e3;

@@ -17,6 +17,7 @@
 #define REATTACK_RATIO 2.5f  /* a re-struck note rises at least this much from its dip */
 #define RELABEL_S 0.15       /* a note's pitch may still be corrected this long after its start ... */
 #define RELABEL_HELD 8       /* ... unless it was held steady this many hops (a legato line) */
+#define LEGATO_LAG 0.9       /* windows from a legato change to the flip of the pitch estimate */
 
 struct hop_info {
     int64_t end;
@@ -400,7 +401,17 @@ static int analyse_hop(bm_audio_notes *a, int64_t end, bm_heard_note *out, int n
     if (a->note < 0 && from < a->last_release) from = a->last_release;
     float peak;
     int64_t at = find_attack(a, from, end, &peak);
-    int64_t by_pitch = a->run_first_end - half;
+    /* a legato change: the pitch estimate flips once the new note dominates the window (measured:
+     * from half the window after the change for a slur, to a whole window when the old note
+     * rings on); find the first hop of the flip (nearer the new note than the old) */
+    int64_t flip = a->run_first_end;
+    if (a->note >= 0)
+        for (uint64_t k = 1; k < HIST_N && k <= a->nhops; k++) {
+            const struct hop_info *hk = &a->hist[(a->nhops - k) % HIST_N];
+            if (!hk->valid || fabsf(hk->midi - (float)note) >= fabsf(hk->midi - (float)a->note)) break;
+            flip = hk->end;
+        }
+    int64_t by_pitch = flip - (a->note >= 0 ? (int64_t)(LEGATO_LAG * a->win) : half);
     if (a->reattack >= 0) at = a->reattack; /* the new note was struck: that is when it began */
     if (at < 0 || (a->note >= 0 && at < by_pitch - (int64_t)a->hop)) at = by_pitch;
     int relabel = 0;
