@@ -36,9 +36,20 @@ int beat_track_locked(const bm_beat_track *b) { return b->locked; }
 
 double beat_track_bpm(const bm_beat_track *b) { return b->locked ? 60.0 * b->sr / b->period : 0; }
 
+double beat_track_bpm_at(const bm_beat_track *b, int64_t frame)
+{
+    if (!b->locked) return 0;
+    double u = ((double)frame - b->anchor) / b->period;
+    u = u < 0 ? 0 : u > 4 ? 4 : u;
+    return 60.0 * b->sr / (b->period + b->trend * u);
+}
+
 double beat_track_position(const bm_beat_track *b, int64_t frame)
 {
-    return (double)b->k_anchor + ((double)frame - b->anchor) / b->period;
+    double d = (double)frame - b->anchor, u = d / b->period;
+    /* with a trend, the mean period over the beats since the anchor (for a few beats ahead) */
+    double ua = u < 0 ? 0 : u > 4 ? 4 : u;
+    return (double)b->k_anchor + d / (b->period + 0.5 * b->trend * ua);
 }
 
 float beat_track_confidence(const bm_beat_track *b)
@@ -163,37 +174,66 @@ static void relock(bm_beat_track *b, double period, double anchor)
     b->k_anchor = k;
     b->locked = 1;
     b->nfit = 0;
+    b->trend = 0;
     b->miss_run = 0;
     b->relocks++;
 }
 
-/* Weighted least squares of frame against beat number over the fit points. */
+/* 3x3 determinant. */
+static double det3(double a, double b, double c, double d, double e, double f, double g, double h, double i)
+{
+    return a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g);
+}
+
+/* Weighted least squares of frame against beat number over the fit points, newer points weighing
+ * more: a line, or with enough points a parabola, whose slope at the newest beat is the period
+ * now and whose curvature is the tempo's trend (a performer speeding up or slowing down). */
 static void refit(bm_beat_track *b)
 {
     int64_t kmax = b->fit[b->nfit - 1].k;
-    double sw = 0, su = 0, st = 0, suu = 0, sut = 0, t0 = b->fit[b->nfit - 1].t;
+    double s[5] = {0}, r[3] = {0}, t0 = b->fit[b->nfit - 1].t;
     for (int i = 0; i < b->nfit; i++) {
         double u = (double)(b->fit[i].k - kmax), t = b->fit[i].t - t0;
         double w = b->fit[i].w * pow(FIT_DECAY, -u);
-        sw += w;
-        su += w * u;
-        st += w * t;
-        suu += w * u * u;
-        sut += w * u * t;
+        double up = 1;
+        for (int k = 0; k < 5; k++, up *= u) s[k] += w * up;
+        r[0] += w * t;
+        r[1] += w * u * t;
+        r[2] += w * u * u * t;
     }
-    double den = sw * suu - su * su;
-    if (b->nfit >= 3 && den > 1e-9 * sw * sw) {
-        double p = (sw * sut - su * st) / den;
-        double a = (st - p * su) / sw;
-        /* bounded: at most 15 % per onset */
+    double span = (double)(kmax - b->fit[0].k);
+    double p = b->period, a = 0, curv = 0;
+    int solved = 0;
+    if (b->nfit >= 6 && span >= 5) { /* t = a + p u + curv u^2 */
+        double d = det3(s[0], s[1], s[2], s[1], s[2], s[3], s[2], s[3], s[4]);
+        if (fabs(d) > 1e-12 * s[0] * s[4] * s[4]) {
+            a = det3(r[0], s[1], s[2], r[1], s[2], s[3], r[2], s[3], s[4]) / d;
+            p = det3(s[0], r[0], s[2], s[1], r[1], s[3], s[2], r[2], s[4]) / d;
+            curv = det3(s[0], s[1], r[0], s[1], s[2], r[1], s[2], s[3], r[2]) / d;
+            solved = 1;
+        }
+    }
+    if (!solved && b->nfit >= 3) {
+        double den = s[0] * s[2] - s[1] * s[1];
+        if (den > 1e-9 * s[0] * s[0]) {
+            p = (s[0] * r[1] - s[1] * r[0]) / den;
+            a = (r[0] - p * s[1]) / s[0];
+            solved = 1;
+        }
+    }
+    if (solved) {
+        /* bounded: the period by at most 15 % per onset, the trend to 3 % per beat */
         if (p > 1.15 * b->period) p = 1.15 * b->period;
         if (p < 0.87 * b->period) p = 0.87 * b->period;
+        double tr = 2 * curv, lim = 0.03 * p;
+        b->trend = tr > lim ? lim : tr < -lim ? -lim : tr;
         b->period = p;
         b->anchor = t0 + a;
     } else {
         /* too few points for a slope: move the phase half way to the newest onset */
         double pred = b->anchor + (double)(kmax - b->k_anchor) * b->period;
         b->anchor = pred + 0.5 * (t0 - pred);
+        b->trend = 0;
     }
     b->k_anchor = kmax;
     double lo = 60.0 * b->sr / MAX_BPM, hi = 60.0 * b->sr / MIN_BPM;
@@ -259,16 +299,29 @@ void beat_track_onset(bm_beat_track *b, int64_t frame, float weight)
         }
         refit(b);
     } else if (fabs(e) < 0.4 && weight >= 0.3f) { /* neither on the beat nor half way */
-        b->miss_run++;
+        if (b->miss_run++ == 0) b->first_miss = frame;
     }
-    /* lost the beat? look again, preferring the current tempo and phase */
-    int due = b->miss_run >= 3 || ((double)(frame - b->last_search) > 2.0 * b->sr && b->hit < 0.5f * b->total);
-    if (due) {
-        b->last_search = frame;
-        double p, a, keep = b->anchor;
-        float cur = grid_fit(b, frame, b->period, b->anchor, 3.0);
-        float fit = search(b, frame, b->period / 1.6, b->period * 1.6, b->period, 0.35, 3.0, 1.5, &keep, &p, &a);
-        if (fit > cur + 0.1f) relock(b, p, a);
+    /* lost the beat? Every half beat, compare the grid with the best one for the last few beats
+     * (the onsets since the beat was lost, when onsets have been missing it) and move to that one
+     * when it explains them clearly better */
+    if ((double)(frame - b->last_search) < 0.5 * b->period) return;
+    double window = 4.0 * b->period / b->sr;
+    if (window < 1.5) window = 1.5;
+    if (b->miss_run >= 2) {
+        double since = (double)(frame - b->first_miss) / b->sr + 0.45 * b->period / b->sr;
+        if (since < window) window = since;
+    }
+    int recent = 0;
+    for (int i = 0; i < b->count; i++)
+        if ((double)(frame - onset_at(b, i)->frame) <= window * b->sr) recent++;
+    if (recent < 4) return;
+    b->last_search = frame;
+    float cur = grid_fit(b, frame, b->period, b->anchor, window);
+    if (cur >= 0.8f) return;
+    double p, a, keep = b->anchor;
+    float fit = search(b, frame, b->period / 1.6, b->period * 1.6, b->period, 0.35, window, 10.0, &keep, &p, &a);
+    if (fit >= 0.7f && fit >= cur + 0.15f) {
+        relock(b, p, a);
         b->miss_run = 0;
     }
 }

@@ -23,7 +23,8 @@ typedef struct bm_beat_track {
     bm_beat_onset on[BT_MAX_ONSETS]; /* recent onsets, a ring in arrival order */
     int head, count;
     int locked;
-    double period;                /* frames per beat */
+    double period;                /* frames per beat (at the anchor) */
+    double trend;                 /* change of the period per beat (negative: speeding up) */
     double anchor;                /* frame of beat number k_anchor */
     int64_t k_anchor;
     struct { double t; int64_t k; float w; } fit[BT_FIT]; /* onsets on the grid, newest last */
@@ -32,6 +33,7 @@ typedef struct bm_beat_track {
     int64_t last_onset;           /* frame of the newest onset */
     float hit, total;             /* decaying on-grid and total onset weight */
     int miss_run;                 /* consecutive onsets off the grid */
+    int64_t first_miss;           /* frame of the first of them */
     uint32_t relocks;             /* searches that changed the grid */
     float lag[BT_LAG_BINS];       /* scratch for the autocorrelation */
 } bm_beat_track;
@@ -51,6 +53,9 @@ int beat_track_locked(const bm_beat_track *b);
 
 /* The tracked tempo (BPM); 0 when not locked. */
 double beat_track_bpm(const bm_beat_track *b);
+
+/* The tracked tempo extrapolated to a frame with its trend (BPM); 0 when not locked. */
+double beat_track_bpm_at(const bm_beat_track *b, int64_t frame);
 
 /* Beat position of the tracked grid at a frame (integer values fall on the performer's beats);
  * only meaningful when locked. */

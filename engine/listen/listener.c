@@ -306,7 +306,7 @@ int listener_tick(bm_listener *l, bm_clock *c, int64_t frame, bm_event *out, int
         double theirs = beat_track_position(&l->bt, frame), ours = beat;
         double d = (theirs - floor(theirs)) - (ours - floor(ours));
         d -= floor(d + 0.5);
-        clock_follow_performer(c, frame, d, beat_track_bpm(&l->bt), l->follow);
+        clock_follow_performer(c, frame, d, beat_track_bpm_at(&l->bt, frame), l->follow);
         count(&l->s_follows);
         if (fabs(c->map.bpm - l->reported_bpm) >= 0.5 && beat - l->reported_beat >= 1.0) {
             l->reported_bpm = c->map.bpm;
