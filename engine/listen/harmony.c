@@ -5,11 +5,16 @@
 #include <math.h>
 #include <string.h>
 
-#define RELEASED_HALF_LIFE 1.0   /* beats: a released note still counts for the chord a while */
-#define KEY_HALF_LIFE 8.0        /* beats: the key remembers about two bars */
+#define RELEASED_HALF_LIFE 2.0   /* beats: a released note still counts for the chord a while */
+#define KEY_HALF_LIFE 16.0       /* beats: the key remembers about four bars ... */
+#define KEY_RECENT_HALF_LIFE 4.0 /* ... and, to notice a modulation early, the last bar or so */
 #define CHORD_MARGIN 0.02f       /* a new chord must fit this much better than the current one */
-#define KEY_MARGIN 0.02f         /* a new key must correlate this much better ... */
-#define KEY_HOLD 1.0             /* ... for this many beats */
+#define KEY_MARGIN 0.05f         /* another key correlating this much better in the long memory */
+#define KEY_LOST 0.5f            /* the key is lost when the recent memory correlates less, */
+#define KEY_RECENT_MIN 0.7f      /* and another key correlates at least this well */
+#define KEY_LOST_MARGIN 0.15f     /* (or another key correlates this much better) */
+#define KEY_LOST_HOLD 5.0        /* for this many beats */
+#define KEY_HOLD 4.0             /* for this many beats, takes over */
 #define KEY_MIN_WEIGHT 2.0f      /* evidence needed before a first key is named */
 
 /* Chord templates as interval sets, with a small penalty for the less common or larger ones so
@@ -43,6 +48,8 @@ void harmony_init(bm_harmony *h)
     h->chord_root = -1;
     h->key_root = -1;
     h->cand_root = -1;
+    h->lost_root = -1;
+    h->lost_beat = -1e9;
     h->last_bass = -1;
     h->last_beat = 0;
     h->cluster_beat = -1e9;
@@ -66,6 +73,7 @@ void harmony_note_on(bm_harmony *h, int note, int velocity, double beat)
     if (h->sounding[note] < 255) h->sounding[note]++;
     h->on_beat[note] = beat;
     h->key_hist[note % 12] += 0.5f;
+    h->key_recent[note % 12] += 0.5f;
     h->key_weight += 0.5f;
     h->dirty = 1;
 }
@@ -81,6 +89,7 @@ void harmony_note_off(bm_harmony *h, int note, double beat)
         if (len > 2) len = 2;
         if (len > 0) {
             h->key_hist[note % 12] += (float)(0.5 * len);
+            h->key_recent[note % 12] += (float)(0.5 * len);
             h->key_weight += (float)(0.5 * len);
         }
     }
@@ -101,6 +110,7 @@ void harmony_chroma(bm_harmony *h, const float chroma[12], double dur_beats, int
         float c = chroma[pc] / mx;
         h->chroma[pc] += a * (c - h->chroma[pc]);
         h->key_hist[pc] += (float)(c * dur_beats * 0.5);
+        h->key_recent[pc] += (float)(c * dur_beats * 0.5);
     }
     h->key_weight += (float)(dur_beats * 0.5);
     h->chroma_level = 1.0f;
@@ -185,11 +195,6 @@ float harmony_best_key(const float hist[12], int *root, int *minor, float *secon
     return best;
 }
 
-static float key_score(const bm_harmony *h, int root, int minor)
-{
-    return correlate(h->key_hist, minor ? minor_profile : major_profile, root);
-}
-
 static void estimate_chord(bm_harmony *h, double beat)
 {
     float v[12] = {0};
@@ -225,28 +230,57 @@ static void estimate_chord(bm_harmony *h, double beat)
     h->chord_score = best;
 }
 
+static void set_key(bm_harmony *h, int root, int minor, float score, double beat)
+{
+    if (h->key_root >= 0) h->key_changes++;
+    h->key_root = root;
+    h->key_minor = minor;
+    h->key_score = score;
+    h->key_since = beat;
+    h->cand_root = -1;
+}
+
 static void estimate_key(bm_harmony *h, double beat)
 {
     if (h->key_weight < KEY_MIN_WEIGHT) return;
-    int root, minor;
-    float second;
+    int root, minor, rroot, rminor;
+    float second, rsecond;
     float best = harmony_best_key(h->key_hist, &root, &minor, &second);
-    h->key_conf = best - second;
+    float rbest = harmony_best_key(h->key_recent, &rroot, &rminor, &rsecond);
     if (h->key_root < 0) {
-        h->key_root = root;
-        h->key_minor = minor;
-        h->key_score = best;
-        h->key_since = beat;
+        set_key(h, root, minor, best, beat);
+        h->key_conf = best - second;
         return;
     }
-    float cur = key_score(h, h->key_root, h->key_minor);
+    float cur = correlate(h->key_hist, h->key_minor ? minor_profile : major_profile, h->key_root);
+    float rcur = correlate(h->key_recent, h->key_minor ? minor_profile : major_profile, h->key_root);
     h->key_score = cur;
-    if (root == h->key_root && minor == h->key_minor) {
-        h->cand_root = -1;
-        return;
+    h->key_conf = root == h->key_root && minor == h->key_minor ? best - second : cur - best;
+    /* a modulation: the last bars fit another key clearly better (or no longer fit this one); the
+     * evidence leaks away while they do not, so a borrowed chord or two is not enough. The long
+     * memory then starts again from the recent one (later evidence may still refine the key) */
+    double dt = h->lost_beat > -1e8 ? beat - h->lost_beat : 0;
+    h->lost_beat = beat;
+    if ((rcur < KEY_LOST || rbest - rcur >= KEY_LOST_MARGIN) && rbest >= KEY_RECENT_MIN &&
+        (rroot != h->key_root || rminor != h->key_minor)) {
+        if (rroot != h->lost_root || rminor != h->lost_minor) {
+            h->lost_root = rroot;
+            h->lost_minor = rminor;
+            h->lost_evidence *= 0.5;
+        }
+        h->lost_evidence += dt;
+        if (h->lost_evidence >= KEY_LOST_HOLD) {
+            set_key(h, rroot, rminor, rbest, beat);
+            memcpy(h->key_hist, h->key_recent, sizeof h->key_hist);
+            h->lost_evidence = 0;
+            return;
+        }
+    } else {
+        h->lost_evidence -= 0.5 * dt;
+        if (h->lost_evidence < 0) h->lost_evidence = 0;
     }
-    h->key_conf = cur - best; /* negative: the current key is being challenged */
-    if (best < cur + KEY_MARGIN) {
+    /* a slow drift: another key clearly better over the long memory for a while */
+    if ((root == h->key_root && minor == h->key_minor) || best < cur + KEY_MARGIN) {
         h->cand_root = -1;
         return;
     }
@@ -256,14 +290,7 @@ static void estimate_key(bm_harmony *h, double beat)
         h->cand_since = beat;
         return;
     }
-    if (beat - h->cand_since >= KEY_HOLD) {
-        h->key_root = root;
-        h->key_minor = minor;
-        h->key_score = best;
-        h->key_since = beat;
-        h->key_changes++;
-        h->cand_root = -1;
-    }
+    if (beat - h->cand_since >= KEY_HOLD) set_key(h, root, minor, best, beat);
 }
 
 void harmony_update(bm_harmony *h, double beat)
@@ -271,9 +298,11 @@ void harmony_update(bm_harmony *h, double beat)
     double dt = beat - h->last_beat;
     if (dt > 0) {
         float rd = (float)pow(0.5, dt / RELEASED_HALF_LIFE), kd = (float)pow(0.5, dt / KEY_HALF_LIFE);
+        float krd = (float)pow(0.5, dt / KEY_RECENT_HALF_LIFE);
         for (int pc = 0; pc < 12; pc++) {
             h->released[pc] *= rd;
             h->key_hist[pc] *= kd;
+            h->key_recent[pc] *= krd;
         }
         h->key_weight *= kd;
         h->chroma_level *= rd; /* audio that stopped fades like a released note */

@@ -15,6 +15,7 @@ typedef struct bm_harmony {
     float chroma[12];         /* smoothed audio chroma */
     float chroma_level;       /* how much the chroma counts (0 when no audio) */
     float key_hist[12];       /* long-memory pitch-class histogram for the key */
+    float key_recent[12];     /* the same over about the last bar */
     double last_beat;         /* time of the last decay */
     double cluster_beat;      /* beat of the first note-on of the latest attack */
     int cluster_n;            /* note-ons in it */
@@ -30,6 +31,9 @@ typedef struct bm_harmony {
     uint32_t key_changes;
     int cand_root, cand_minor;  /* a key that is winning but not yet accepted */
     double cand_since;
+    int lost_root, lost_minor; /* the key the recent notes fit better than the current one */
+    double lost_evidence;     /* beats of that, leaking away while it is not so */
+    double lost_beat;         /* time of the last key estimate */
     float key_weight;          /* total evidence in key_hist */
 } bm_harmony;
 
