@@ -5,6 +5,7 @@
 #include "engine/smf.h"
 
 #include <stdlib.h>
+#include <sndfile.h>
 #include <unistd.h>
 
 static double urand(uint64_t *s)
@@ -217,3 +218,20 @@ lt_score lt_score_notes(const lt_note *truth, int nt, const lt_found *found, int
 }
 
 int lt_report(void) { return getenv("BM_LISTEN_REPORT") != NULL; }
+
+float *lt_read_wav_channel(const char *path, int channel, int64_t *frames, double *sr)
+{
+    SF_INFO info;
+    memset(&info, 0, sizeof info);
+    SNDFILE *f = sf_open(path, SFM_READ, &info);
+    CHECKF(f, "cannot read %s", path);
+    float *all = malloc((size_t)info.frames * (size_t)info.channels * sizeof(float));
+    float *x = malloc((size_t)info.frames * sizeof(float));
+    sf_count_t got = sf_readf_float(f, all, info.frames);
+    sf_close(f);
+    for (sf_count_t i = 0; i < got; i++) x[i] = all[i * info.channels + channel];
+    free(all);
+    *frames = got;
+    *sr = info.samplerate;
+    return x;
+}

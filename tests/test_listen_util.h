@@ -54,3 +54,6 @@ double lt_percentile(const double *v, int n, double p);
 
 /* 1 when BM_LISTEN_REPORT is set: tests print their figures. */
 int lt_report(void);
+
+/* Reads one channel of a sound file (fails the test on error). */
+float *lt_read_wav_channel(const char *path, int channel, int64_t *frames, double *sr);
