@@ -1,6 +1,7 @@
 /* patch.c: reading and validating patch files (Lua tables) into an engine configuration. */
 #include "engine/patch.h"
 #include "engine/behaviour.h"
+#include "engine/listen/listen_patch.h"
 #include "engine/sandbox.h"
 
 #include <lauxlib.h>
@@ -174,7 +175,7 @@ static void read_patch(struct ctx *c, bm_patch *p)
     static const char *const top[] = {"name", "mode", "tempo", "meter", "steps_per_beat",
                                       "tempo_source", "human", "monitor", "midi_clock_out", "parts",
                                       "connect", "midi_devices", "lookahead_ms", "master_gain",
-                                      "script", "audio_inputs", "seed", "osc_port", NULL};
+                                      "script", "audio_inputs", "seed", "osc_port", "listen", NULL};
     check_keys(c, "the patch", top);
     get_string(c, "name", p->name, sizeof p->name);
     char mode[32];
@@ -256,6 +257,12 @@ static void read_patch(struct ctx *c, bm_patch *p)
         p->n_midi_out = get_string_list(c, "midi_out", p->connect_midi_out, BM_PATCH_MAX_CONNECT);
     } else if (!lua_isnil(c->L, -1)) {
         fail(c, "connect must be a table");
+    }
+    lua_pop(c->L, 1);
+    lua_getfield(c->L, -1, "listen");
+    if (!lua_isnil(c->L, -1) && !c->failed) {
+        char why[512];
+        if (listen_config_from_lua(c->L, -1, &p->cfg.listen, why, sizeof why) != 0) fail(c, "%s", why);
     }
     lua_pop(c->L, 1);
     lua_getfield(c->L, -1, "midi_devices");

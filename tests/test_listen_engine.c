@@ -344,3 +344,69 @@ TEST(listen_render_in_wav_errors_are_one_sentence)
     snprintf(args, sizeof args, "--in-wav %s --follow 2", test_path("mono22.wav"));
     expect_render_error(args, "--follow");
 }
+
+/* ---- configuration ---- */
+
+#include "engine/patch.h"
+
+static int load_patch_text(const char *text, bm_patch *p, char *err, size_t errlen)
+{
+    const char *path = test_path("p.lua");
+    FILE *f = fopen(path, "w");
+    fputs(text, f);
+    fclose(f);
+    return patch_load(path, p, err, errlen);
+}
+
+TEST(listen_patch_table_configures_listening)
+{
+    bm_patch p;
+    char err[1024];
+    CHECKF(load_patch_text("return { tempo_source = 'performer', listen = { audio = 'poly', input = 2, silence_db = -40,"
+                           " confidence = 0.9, hysteresis = 0.5, lowest = 48, highest = 84, follow = 0.5,"
+                           " phrase_gap = 2, phrase_bars = false, input_gain = 0.5 } }",
+                           &p, err, sizeof err) == 0, "%s", err);
+    CHECK_EQ_INT(p.cfg.tempo_source, BM_TEMPO_PERFORMER);
+    CHECK_EQ_INT(p.cfg.listen.audio, BM_LISTEN_POLY);
+    CHECK_EQ_INT(p.cfg.listen.input, 1);
+    CHECK_NEAR(p.cfg.listen.silence_db, -40, 1e-6);
+    CHECK_NEAR(p.cfg.listen.min_confidence, 0.9, 1e-6);
+    CHECK_EQ_INT(p.cfg.listen.lowest_note, 48);
+    CHECK_EQ_INT(p.cfg.listen.highest_note, 84);
+    CHECK_NEAR(p.cfg.listen.follow, 0.5, 1e-9);
+    CHECK_NEAR(p.cfg.listen.phrase_gap, 2, 1e-9);
+    CHECK_EQ_INT(p.cfg.listen.phrase_bars, 0);
+    /* defaults without the table */
+    CHECKF(load_patch_text("return { mode = 'echo' }", &p, err, sizeof err) == 0, "%s", err);
+    CHECK_EQ_INT(p.cfg.listen.audio, BM_LISTEN_OFF);
+    CHECK_NEAR(p.cfg.listen.follow, 1.0, 1e-9);
+    static const struct { const char *text, *needle; } bad[] = {
+        {"return { listen = { audio = 'stereo' } }", "listen.audio 'stereo' is not one of off, mono, poly"},
+        {"return { listen = { input = 3 } }", "listen.input = 3 is outside 1..2"},
+        {"return { listen = { follow = 'tight' } }", "listen.follow must be a number"},
+        {"return { listen = { folow = 1 } }", "'folow' is not a field bandmate knows in listen"},
+        {"return { listen = { lowest = 80, highest = 60 } }", "listen.lowest (80) must be below listen.highest (60)"},
+        {"return { listen = { phrase_bars = 1 } }", "listen.phrase_bars must be true or false"},
+        {"return { listen = 'mono' }", "listen must be a table"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECKF(load_patch_text(bad[i].text, &p, err, sizeof err) != 0, "accepted: %s", bad[i].text);
+        CHECK_STR_CONTAINS(err, bad[i].needle);
+    }
+}
+
+TEST(listen_run_options_are_checked_before_anything_starts)
+{
+    char cmd[1024], out[4096];
+    snprintf(cmd, sizeof cmd, "%s/bandmate run --listen chords", test_bindir());
+    CHECK_EQ_INT(test_run(cmd, out, sizeof out, 10), 2);
+    CHECK_STR_CONTAINS(out, "--listen 'chords' is not one of off, mono, poly");
+    snprintf(cmd, sizeof cmd, "%s/bandmate run --follow -1", test_bindir());
+    CHECK_EQ_INT(test_run(cmd, out, sizeof out, 10), 2);
+    snprintf(cmd, sizeof cmd, "%s/bandmate run --listen mono --listen-input 2 --audio-inputs 1", test_bindir());
+    CHECK_EQ_INT(test_run(cmd, out, sizeof out, 10), 2);
+    CHECK_STR_CONTAINS(out, "needs --audio-inputs 2");
+    snprintf(cmd, sizeof cmd, "%s/bandmate run --help", test_bindir());
+    CHECK_EQ_INT(test_run(cmd, out, sizeof out, 10), 0);
+    CHECK_STR_CONTAINS(out, "performer");
+}
