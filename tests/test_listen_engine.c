@@ -410,3 +410,114 @@ TEST(listen_run_options_are_checked_before_anything_starts)
     CHECK_EQ_INT(test_run(cmd, out, sizeof out, 10), 0);
     CHECK_STR_CONTAINS(out, "performer");
 }
+
+/* ---- polyphonic audio: onsets and chroma ---- */
+
+typedef struct poly_watch {
+    watch w;
+    int64_t onset[512];
+    int nonset;
+} poly_watch;
+
+static void on_period_poly(void *ctx, bm_engine *e, int64_t start, uint32_t n)
+{
+    poly_watch *pw = ctx;
+    if (!pw->w.installed) {
+        memset(&probe, 0, sizeof probe);
+        probe.base.ops = &probe_ops;
+        bm_musician_cmd c = {BM_MCMD_SET_BEHAVIOUR, 0, 0, &probe.base};
+        CHECK(engine_musician_command(e, &c) == 0);
+        pw->w.installed = 1;
+    }
+    (void)start;
+    (void)n;
+    bm_event ev;
+    while (ring_pop(engine_feedback_ring(e), &ev) == 0)
+        if (ev.type == BM_EV_ONSET && pw->nonset < 512) pw->onset[pw->nonset++] = ev.frame;
+}
+
+TEST_TIMEOUT(listen_poly_audio_chords_and_onsets_from_a_rendered_piano, 120)
+{
+    /* examples/chords.mid played by a piano and by a strummed guitar (each chord's notes 12 ms
+     * apart), rendered with fluidsynth; listened to as polyphonic audio */
+    static const struct { const char *name; int program, strum_ms; } inst[] = {{"piano", 0, 0}, {"strummed guitar", 25, 12}};
+    static const int roots[16] = {0, 9, 5, 7, 0, 9, 5, 7, 2, 7, 0, 0, 0, 9, 5, 7};
+    static const int quals[16] = {BM_CHORD_MAJ, BM_CHORD_MIN, BM_CHORD_MAJ, BM_CHORD_MAJ, BM_CHORD_MAJ, BM_CHORD_MIN,
+                                  BM_CHORD_MAJ, BM_CHORD_MAJ, BM_CHORD_MIN7, BM_CHORD_DOM7, BM_CHORD_MAJ7, BM_CHORD_MAJ7,
+                                  BM_CHORD_MAJ, BM_CHORD_MIN, BM_CHORD_MAJ, BM_CHORD_MAJ};
+    for (size_t k = 0; k < sizeof inst / sizeof inst[0]; k++) {
+        smf *s;
+        char err[512];
+        CHECKF(smf_read_file(examples_path("chords.mid"), &s, err, sizeof err) == 0, "%s", err);
+        /* the program and the strum, written into a copy */
+        smf *c = smf_new(s->division);
+        smf_add_track(c, "tempo");
+        smf_add_tempo(c, 0, 0, (uint32_t)llround(60e6 / 92));
+        smf_add_track(c, "human");
+        uint8_t pc[2] = {(uint8_t)0xc0, (uint8_t)inst[k].program};
+        smf_add_midi(c, 1, 0, pc, 2);
+        uint64_t last_tick = UINT64_MAX;
+        int in_chord = 0;
+        for (int t = 0; t < s->ntracks; t++)
+            for (size_t i = 0; i < s->tracks[t].n; i++) {
+                const smf_event *e = &s->tracks[t].events[i];
+                if (e->kind != SMF_MIDI || e->nbytes != 3) continue;
+                uint64_t tick = e->tick;
+                if ((e->bytes[0] & 0xf0) == 0x90 && e->bytes[2]) {
+                    in_chord = tick == last_tick ? in_chord + 1 : 0;
+                    last_tick = tick;
+                    tick += (uint64_t)(in_chord * inst[k].strum_ms * 1e-3 * 92 / 60 * s->division);
+                }
+                smf_add_midi(c, 1, tick, e->bytes, 3);
+            }
+        smf_free(s);
+        const char *mid = test_path("chords.mid"), *wav = test_path("chords.wav");
+        CHECKF(smf_write_file(c, mid, err, sizeof err) == 0, "%s", err);
+        smf_free(c);
+        lt_render_fluidsynth(mid, wav, 48000);
+        bm_engine_config cfg;
+        engine_config_defaults(&cfg);
+        snprintf(cfg.mode, sizeof cfg.mode, "silent");
+        cfg.bpm = 92;
+        cfg.listen.audio = BM_LISTEN_POLY;
+        bm_render_opts o;
+        render_opts_defaults(&o);
+        o.in_wav = wav;
+        o.wav_sets_rate = 1;
+        static poly_watch pw;
+        memset(&pw, 0, sizeof pw);
+        o.on_period = on_period_poly;
+        o.ctx = &pw;
+        bm_render_result res;
+        CHECKF(render_file(&cfg, &o, &res, err, sizeof err) == 0, "%s", err);
+        int checked = 0, right = 0, root_right = 0;
+        for (int i = 0; i < probe.steps; i++) {
+            double b = probe.beat[i];
+            int bar = (int)(b / 4);
+            if (bar < 0 || bar >= 16) continue;
+            checked++;
+            root_right += probe.heard[i].chord_root == roots[bar];
+            right += probe.heard[i].chord_root == roots[bar] && probe.heard[i].chord_quality == quals[bar];
+        }
+        /* onsets: the chord hits on beats 1, 3 and 4+ of each bar */
+        lt_note truth[48];
+        lt_found found[512];
+        for (int bar = 0; bar < 16; bar++)
+            for (int h = 0; h < 3; h++) {
+                static const double at[3] = {0, 2, 3.5};
+                int64_t f = (int64_t)llround((bar * 4 + at[h]) * 60.0 / 92 * 48000);
+                truth[bar * 3 + h] = (lt_note){f, f, 0, 0};
+            }
+        for (int i = 0; i < pw.nonset; i++) found[i] = (lt_found){pw.onset[i], pw.onset[i], 0, 0};
+        lt_score sc = lt_score_notes(truth, 48, found, pw.nonset, 48000, 50);
+        if (lt_report())
+            printf("  %-16s chroma chord exact %.1f %% (root %.1f %%) over %d sixteenths; onsets %d of 48 found, "
+                   "%d extra, stamp error median %.1f ms p95 %.1f ms\n",
+                   inst[k].name, 100.0 * right / checked, 100.0 * root_right / checked, checked, sc.matched,
+                   pw.nonset - sc.matched, sc.stamp_med_ms, sc.stamp_p95_ms);
+        CHECKF(root_right >= checked * 8 / 10 && right >= checked * 6 / 10, "%s: the chord was right on %d, its root on %d of %d steps",
+               inst[k].name, right, root_right, checked);
+        CHECKF(sc.recall >= 0.9 && sc.precision >= 0.8, "%s: onsets precision %.2f recall %.2f", inst[k].name,
+               sc.precision, sc.recall);
+    }
+}

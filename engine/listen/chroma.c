@@ -20,7 +20,7 @@ struct bm_chroma {
     aubio_onset_t *onset;
     fvec_t *ohopbuf, *oout;
     uint32_t fill, ofill;
-    int16_t *bin_pc;          /* pitch class of each FFT bin, -1 outside the range */
+    int16_t *bin_pc;          /* semitone (MIDI note) of each FFT bin, -1 outside the range */
     float *bin_w;             /* its weight */
     float gate;
     int64_t next_frame;
@@ -62,7 +62,7 @@ bm_chroma *chroma_create(const bm_chroma_config *cfg, char *err, size_t errlen)
         if (hz < CHROMA_LOW_HZ || hz > CHROMA_HIGH_HZ) continue;
         double m = 69.0 + 12.0 * log2(hz / 440.0);
         double d = fabs(m - floor(m + 0.5));
-        c->bin_pc[k] = (int16_t)(((long)floor(m + 0.5) % 12 + 12) % 12);
+        c->bin_pc[k] = (int16_t)floor(m + 0.5);
         c->bin_w[k] = (float)(d < 0.4 ? 1.0 - d * 2.0 : 0.2); /* off-centre bins count less */
     }
     aubio_onset_set_threshold(c->onset, cfg->onset_threshold);
@@ -112,20 +112,28 @@ static void chroma_frame(bm_chroma *c, bm_chroma_out *out)
     float rms = sqrtf(sum / c->hop);
     out->db = rms > 1e-10f ? 20.0f * log10f(rms) : -200.0f;
     out->active = rms >= c->gate;
-    float v[12] = {0};
+    float semi[128] = {0}, v[12] = {0};
     if (out->active) {
         uint32_t nbins = c->win / 2 + 1;
         for (uint32_t k = 0; k < nbins; k++)
-            if (c->bin_pc[k] >= 0) {
+            if (c->bin_pc[k] >= 0 && c->bin_pc[k] < 128) {
                 float m = c->grain->norm[k];
-                v[c->bin_pc[k]] += c->bin_w[k] * m * m;
+                semi[c->bin_pc[k]] += c->bin_w[k] * m * m;
             }
+        /* a note's upper partials land on other pitch classes (the fifth, the major third): take
+         * an expected share of each semitone's magnitude away from its partials, lowest notes first */
+        static const struct { int up; float share; } partials[5] = {{12, 0.3f}, {19, 0.3f}, {24, 0.2f}, {28, 0.2f}, {31, 0.15f}};
+        for (int m = 0; m < 128; m++) semi[m] = sqrtf(semi[m]);
+        for (int m = 0; m < 128; m++)
+            for (int h = 0; h < 5; h++) {
+                int u = m + partials[h].up;
+                if (u < 128) semi[u] = semi[u] > partials[h].share * semi[m] ? semi[u] - partials[h].share * semi[m] : 0;
+            }
+        for (int m = 0; m < 128; m++) v[m % 12] += semi[m];
     }
     float mx = 0;
-    for (int pc = 0; pc < 12; pc++) {
-        v[pc] = sqrtf(v[pc]);
+    for (int pc = 0; pc < 12; pc++)
         if (v[pc] > mx) mx = v[pc];
-    }
     for (int pc = 0; pc < 12; pc++) out->chroma[pc] = mx > 0 ? v[pc] / mx : 0;
     out->new_chroma = 1;
 }
