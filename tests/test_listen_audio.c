@@ -4,6 +4,7 @@
 #include "test_listen_util.h"
 
 #include <stdlib.h>
+#include <unistd.h>
 
 static bm_audio_notes_config default_cfg(double sr)
 {
@@ -193,4 +194,36 @@ TEST(listen_audio_rejects_bad_setups)
     cfg.highest_note = 80;
     CHECK(!audio_notes_create(&cfg, err, sizeof err));
     CHECK_STR_CONTAINS(err, "note range");
+}
+
+TEST(listen_example_audio_lines_are_heard)
+{
+    static const struct { const char *file; double min_f1; } ex[] = {{"sung-line.wav", 0.5}, {"sax-line.wav", 0.9}};
+    lt_note line[128], truth[16];
+    ode_to_joy(line, 0);
+    int nt = 0;
+    for (int i = 0; i < 128 && line[i].on < 16 * 240 * 2; i++) truth[nt++] = line[i]; /* the first 16 beats */
+    for (size_t k = 0; k < sizeof ex / sizeof ex[0]; k++) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/../examples/%s", test_bindir(), ex[k].file);
+        if (access(path, R_OK) != 0) snprintf(path, sizeof path, "examples/%s", ex[k].file);
+        int64_t frames;
+        double sr;
+        float *x = lt_read_wav(path, &frames, &sr);
+        lt_note t[16];
+        for (int i = 0; i < nt; i++) { /* ticks of 480 a beat at 108 BPM to frames */
+            t[i] = truth[i];
+            t[i].on = (int64_t)llround((double)truth[i].on / 480.0 * 60.0 / 108.0 * sr);
+        }
+        static lt_found found[256];
+        bm_audio_notes_config cfg = default_cfg(sr);
+        int nf = lt_run_audio_notes(x, frames, sr, 64, &cfg, found, 256);
+        lt_score s = lt_score_notes(t, nt, found, nf, sr, 50);
+        if (lt_report())
+            printf("  examples/%-14s notes %d found %d: precision %.3f recall %.3f F1 %.3f; latency median %.1f ms; "
+                   "stamp error median %.1f ms\n", ex[k].file, nt, nf, s.precision, s.recall, s.f1, s.latency_med_ms,
+                   s.stamp_med_ms);
+        free(x);
+        CHECKF(s.f1 >= ex[k].min_f1, "%s: F1 %.3f", ex[k].file, s.f1);
+    }
 }
