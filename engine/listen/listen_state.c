@@ -13,7 +13,7 @@ void listen_config_defaults(bm_listen_config *c)
     c->min_confidence = 0.8f;
     c->onset_threshold = 0.3f;
     c->hysteresis = 0.35f;
-    c->lowest_note = 28;
+    c->lowest_note = 40;
     c->highest_note = 100;
     c->follow = 1.0;
     c->phrase_gap = 1.0;

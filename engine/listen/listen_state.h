@@ -86,7 +86,8 @@ typedef struct bm_listen_state {
 } bm_listen_state;
 
 /* Defaults: audio off, input 0, -50 dB gate, confidence 0.8, onset threshold 0.3, hysteresis 0.35
- * semitones, notes 28..100, follow 1, phrase gap 1 beat, bar lines end phrases, no input mix. */
+ * semitones, notes 40..100 (E2 up: a 2048-frame window at 48 kHz), follow 1, phrase gap 1 beat, bar
+ * lines end phrases, no input mix. */
 void listen_config_defaults(bm_listen_config *c);
 
 /* An empty snapshot: nothing known (roots -1, tempo 0). */
