@@ -311,6 +311,7 @@ static void pack(const bm_clock_map *m, uint64_t w[10])
 
 static void unpack(const uint64_t w[10], bm_clock_map *m)
 {
+    memset(m, 0, sizeof *m); /* padding too: copies of the same map compare equal */
     memcpy(&m->sample_rate, &w[0], 8);
     memcpy(&m->anchor_frame, &w[1], 8);
     memcpy(&m->anchor_beat, &w[2], 8);
