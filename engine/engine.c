@@ -592,9 +592,11 @@ void engine_process(bm_engine *e, const bm_io *io)
     if (!e->started || io->frame != e->frame) {
         /* the first period, or the driver's timeline jumped (an xrun, a restart): musical time
          * starts at bar 1 on the first period, and continues through jumps */
-        if (!e->started) clock_locate(&e->clock, io->frame, 0);
+        int first = !e->started;
+        if (first) clock_locate(&e->clock, io->frame, 0);
         e->frame = io->frame;
         e->started = 1;
+        if (first) tempo_event(e); /* the recorder's time origin: bar 1 starts here */
     }
     uint64_t srbits = atomic_exchange_explicit(&e->pending_sr_bits, 0, memory_order_acq_rel);
     if (srbits) {
@@ -694,11 +696,7 @@ static void *musician_main(void *arg)
             ts.tv_nsec -= 1000000000;
         }
         while (sem_timedwait(&e->musician_wake, &ts) != 0 && errno == EINTR) {}
-        int64_t frame, ns;
-        engine_time_anchor(e, &frame, &ns);
-        double sr = e->clock.map.sample_rate;
-        int64_t now = frame + (int64_t)((double)(bm_now_ns() - ns) * 1e-9 * sr);
-        engine_musician_poll(e, now);
+        engine_musician_poll(e, engine_now_frame(e));
     }
     return NULL;
 }
@@ -720,7 +718,7 @@ int engine_musician_command(bm_engine *e, const bm_musician_cmd *cmd) { return r
 
 int engine_panic(bm_engine *e)
 {
-    bm_musician_cmd reset = {BM_MCMD_RESET, 0, 0, NULL};
+    bm_musician_cmd reset = {BM_MCMD_RESET, 0, 0, NULL, 0};
     bm_command panic = {BM_CMD_PANIC, 0, 0, NULL};
     int a = engine_musician_command(e, &reset), b = engine_command(e, &panic);
     return a == 0 && b == 0 ? 0 : -1;
@@ -749,7 +747,7 @@ int engine_set_mode(bm_engine *e, const char *mode, char *err, size_t errlen)
         bm_errf(err, errlen, "'%s' is not a mode bandmate knows", mode);
         return -1;
     }
-    bm_musician_cmd c = {BM_MCMD_SET_BEHAVIOUR, 0, 0, b};
+    bm_musician_cmd c = {BM_MCMD_SET_BEHAVIOUR, 0, 0, b, 0};
     if (engine_musician_command(e, &c) != 0) {
         b->ops->destroy(b);
         bm_errf(err, errlen, "the musician is busy; try again");
@@ -800,6 +798,22 @@ void engine_time_anchor(bm_engine *e, int64_t *frame, int64_t *ns)
             return;
         }
     }
+}
+
+int64_t engine_now_frame(bm_engine *e)
+{
+    int64_t frame, ns;
+    engine_time_anchor(e, &frame, &ns);
+    bm_clock_map map;
+    clock_read_published(&e->clock, &map);
+    return frame + (int64_t)((double)(bm_now_ns() - ns) * 1e-9 * map.sample_rate);
+}
+
+double engine_sample_rate(bm_engine *e)
+{
+    bm_clock_map map;
+    clock_read_published(&e->clock, &map);
+    return map.sample_rate;
 }
 
 bm_clock *engine_clock(bm_engine *e) { return &e->clock; }

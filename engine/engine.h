@@ -201,6 +201,12 @@ const bm_musician_stats *engine_musician_stats(bm_engine *e);
 /* The frame counter and CLOCK_MONOTONIC time of the last period start (for time mapping). */
 void engine_time_anchor(bm_engine *e, int64_t *frame, int64_t *ns);
 
+/* The engine's current frame, estimated from the last period's anchor and the time now (any thread). */
+int64_t engine_now_frame(bm_engine *e);
+
+/* The sample rate in force (any thread). */
+double engine_sample_rate(bm_engine *e);
+
 /* The clock (its published map is safe to read from any thread with clock_read_published). */
 bm_clock *engine_clock(bm_engine *e);
 

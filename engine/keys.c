@@ -1,7 +1,6 @@
 /* keys.c: single-key commands from the terminal. */
 #include "engine/keys.h"
 #include "engine/behaviour.h"
-#include "engine/util.h"
 
 #include <poll.h>
 #include <stdio.h>
@@ -33,14 +32,6 @@ void keys_stop(void)
     active = 0;
 }
 
-/* The engine's current frame, estimated from the last period's anchor. */
-static int64_t frame_now(bm_engine *e)
-{
-    int64_t frame, ns;
-    engine_time_anchor(e, &frame, &ns);
-    return frame + (int64_t)((double)(bm_now_ns() - ns) * 1e-9 * engine_clock(e)->map.sample_rate);
-}
-
 int keys_poll(bm_engine *e, char *mode, size_t mode_cap)
 {
     if (!active) return 0;
@@ -55,7 +46,7 @@ int keys_poll(bm_engine *e, char *mode, size_t mode_cap)
         switch (c) {
         case 't':
             cmd.type = BM_CMD_TAP;
-            cmd.value = (double)frame_now(e);
+            cmd.value = (double)engine_now_frame(e);
             break;
         case ' ':
             cmd.type = BM_CMD_ROLLING;

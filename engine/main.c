@@ -16,6 +16,7 @@ static const struct command commands[] = {
     {"render", cmd_render, "play a human MIDI file through bandmate offline, to MIDI and WAV"},
     {"devices", cmd_devices, "list JACK ports and PortMidi devices"},
     {"bench", cmd_bench, "run benchmarks (engine, nn, ...) and print tables"},
+    {"voice", cmd_voice, "timbre voices: analyse a recording, build the voice data set"},
 };
 
 static void usage(FILE *f)

@@ -19,6 +19,8 @@ void musician_init(bm_musician *m, bm_behaviour *b, ring *human_in, ring *band_o
     m->lookahead_frames = lookahead_frames;
     m->parts_enabled = (1u << BM_NUM_PARTS) - 1;
     m->human_role = BM_PART_HUMAN;
+    static const double defaults[BM_NUM_CONTROLS] = {1.0, 0.95, 0.5, -1, 0, -1, 0, 0.3, 0};
+    memcpy(m->controls, defaults, sizeof defaults);
     memcpy(m->channel, channels, BM_NUM_PARTS);
     m->rng = seed ? seed : 0x853c49e6748fea9bull;
     listen_state_clear(&m->heard);
@@ -90,6 +92,12 @@ static void apply_commands(bm_musician *m, double beat)
                 release_notes(m, cmd.part, beat);
             }
             break;
+        case BM_MCMD_CONTROL:
+            if (cmd.part >= 0 && cmd.part < BM_NUM_CONTROLS) {
+                m->controls[cmd.part] = cmd.fvalue;
+                if (cmd.part == BM_CTL_SEED) m->rng = (uint64_t)cmd.fvalue * 0x9E3779B97F4A7C15ull + 1;
+            }
+            break;
         case BM_MCMD_HUMAN_ROLE:
             if (cmd.part >= 0 && cmd.part < BM_NUM_PARTS) m->human_role = cmd.part;
             break;
@@ -146,6 +154,7 @@ int musician_poll(bm_musician *m, const bm_clock_map *map, int64_t now_frame)
             .human_role = m->human_role,
             .channel = m->channel,
             .rng = &m->rng,
+            .controls = m->controls,
             .heard = &m->heard,
         };
         int n = m->behaviour->ops->step(m->behaviour, &ctx, m->pending, m->npending, m->out,

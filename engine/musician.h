@@ -16,6 +16,21 @@ enum bm_musician_cmd_type {
     BM_MCMD_PART_ENABLE,        /* part, value 0/1 */
     BM_MCMD_HUMAN_ROLE,         /* part */
     BM_MCMD_RESET,              /* forget what was heard */
+    BM_MCMD_CONTROL,            /* part: enum bm_musician_control, fvalue: its new value */
+};
+
+/* Live controls the band's behaviour reads every step (through bm_step_ctx.controls). */
+enum bm_musician_control {
+    BM_CTL_TEMPERATURE = 0,     /* sampling temperature, 0.05..3 (1 = as trained) */
+    BM_CTL_TOP_P,               /* nucleus sampling mass, 0.05..1 */
+    BM_CTL_DENSITY,             /* how busy the band plays, 0..1 (0.5 = as trained) */
+    BM_CTL_KEY,                 /* key lock: -1 off, else the tonic pitch class 0..11 */
+    BM_CTL_SCALE,               /* the scale of the key lock: 0 major, 1 minor, 2 dorian, 3 mixolydian, ... */
+    BM_CTL_STYLE,               /* the style the band plays in: an index into the model's styles, -1 free */
+    BM_CTL_SEED,                /* reseeds the band's random choices */
+    BM_CTL_MEMORY,              /* weight of the performer's own phrases in the lead, 0..1 */
+    BM_CTL_SWING,               /* swing of off-beat eighths or sixteenths, 0 (straight) .. 1 (triplet) */
+    BM_NUM_CONTROLS
 };
 
 typedef struct bm_musician_cmd {
@@ -23,6 +38,7 @@ typedef struct bm_musician_cmd {
     int part;
     int value;
     void *ptr;
+    double fvalue;
 } bm_musician_cmd;
 
 typedef struct bm_musician_stats {
@@ -48,6 +64,7 @@ typedef struct bm_musician {
     int64_t lookahead_frames;
     uint32_t parts_enabled;
     int human_role;
+    double controls[BM_NUM_CONTROLS];
     uint8_t channel[8];
     uint64_t rng;
     int npending;

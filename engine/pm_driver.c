@@ -115,7 +115,7 @@ int pm_deliver(bm_engine *e, int64_t t_ns, const uint8_t *bytes, int n, int64_t 
 {
     int64_t af, ans;
     engine_time_anchor(e, &af, &ans);
-    double sr = engine_clock(e)->map.sample_rate;
+    double sr = engine_sample_rate(e);
     int64_t frame = pm_time_to_frame(t_ns, af, ans, sr, delay_frames);
     return engine_external_midi(e, frame, bytes, n);
 }
@@ -145,7 +145,7 @@ static void *pm_main(void *arg)
             bm_event ev;
             int64_t af, ans;
             engine_time_anchor(p->engine, &af, &ans);
-            double sr = engine_clock(p->engine)->map.sample_rate;
+            double sr = engine_sample_rate(p->engine);
             while (ring_pop(p->out_ring, &ev) == 0) {
                 uint8_t b[3] = {0, 0, 0};
                 if (!bm_event_to_midi(&ev, b)) continue;
@@ -177,7 +177,7 @@ bm_pm *pm_driver_open(bm_engine *e, const char *input, const char *output, uint3
         return NULL;
     }
     p->engine = e;
-    double sr = engine_clock(e)->map.sample_rate;
+    double sr = engine_sample_rate(e);
     /* one period for the block in flight, and 2 ms for the polling interval */
     p->delay_frames = period_frames + (int64_t)(0.002 * sr);
     atomic_init(&p->stop, 0);

@@ -36,6 +36,7 @@ struct bm_recorder {
     size_t ntempo, tempo_cap;
     bm_recorder_info info;
     int reported;
+    int origin_set;       /* the first tempo event marks where the session starts */
     pthread_t thread;
     int thread_running;
     atomic_int stop;
@@ -143,13 +144,21 @@ oom:
 static void take_event(bm_recorder *r, const bm_event *ev)
 {
     if (ev->type == BM_EV_TEMPO) {
+        if (!r->origin_set) { /* live, frames count from when JACK started: tick 0 is our start */
+            r->origin_set = 1;
+            r->tempo[0].frame = ev->frame;
+        }
+        double before = r->tempo[r->ntempo - 1].ticks_per_frame;
         add_tempo_segment(r, ev->frame, ev->value_f);
-        if (r->midi)
-            smf_add_tempo(r->midi, 0, frame_to_tick(r, ev->frame), (uint32_t)llround(60e6 / ev->value_f));
+        uint64_t tick = frame_to_tick(r, ev->frame);
+        int same = fabs(r->tempo[r->ntempo - 1].ticks_per_frame - before) < 1e-12;
+        if (r->midi && !(tick == 0 && same)) /* the starting tempo is written already */
+            smf_add_tempo(r->midi, 0, tick, (uint32_t)llround(60e6 / ev->value_f));
         r->dirty = 1;
         return;
     }
     if (!r->midi || ev->part >= BM_NUM_PARTS) return;
+    r->origin_set = 1;
     uint8_t bytes[3];
     int n = bm_event_to_midi(ev, bytes);
     if (!n || ev->type == BM_EV_CLOCK) return;

@@ -145,9 +145,17 @@ static void check_recording(const char *dir, double min_seconds, int min_notes)
     CHECKF(smf_read_file(mid, &s, err, sizeof err) == 0, "the recorded MIDI is damaged: %s", err);
     CHECK_EQ_INT(s->ntracks, 5);
     int notes = 0;
-    for (size_t i = 0; i < s->tracks[0].n; i++)
-        notes += s->tracks[0].events[i].kind == SMF_MIDI && (s->tracks[0].events[i].bytes[0] & 0xf0) == 0x90;
+    uint64_t first = UINT64_MAX;
+    for (size_t i = 0; i < s->tracks[0].n; i++) {
+        const smf_event *ev = &s->tracks[0].events[i];
+        if (ev->kind != SMF_MIDI || (ev->bytes[0] & 0xf0) != 0x90) continue;
+        notes++;
+        if (ev->tick < first) first = ev->tick;
+    }
     smf_free(s);
+    /* the session starts when bandmate starts: the first note is within seconds, not at the
+     * JACK server's frame count */
+    CHECKF(first < 960 * 2 * 5, "the first recorded note is at tick %llu", (unsigned long long)first);
     CHECKF(notes >= min_notes, "the recorded MIDI has %d performer notes, expected at least %d", notes, min_notes);
     SF_INFO info = {0};
     SNDFILE *f = sf_open(wav, SFM_READ, &info);

@@ -121,7 +121,9 @@ static void on_period(void *ctx, bm_engine *e, int64_t start, uint32_t n)
     if (!w->installed) {
         memset(&probe, 0, sizeof probe);
         probe.base.ops = &probe_ops;
-        bm_musician_cmd c = {BM_MCMD_SET_BEHAVIOUR, 0, 0, &probe.base};
+        bm_musician_cmd c = {0};
+        c.type = BM_MCMD_SET_BEHAVIOUR;
+        c.ptr = &probe.base;
         CHECK(engine_musician_command(e, &c) == 0);
         w->installed = 1;
     }
@@ -425,7 +427,9 @@ static void on_period_poly(void *ctx, bm_engine *e, int64_t start, uint32_t n)
     if (!pw->w.installed) {
         memset(&probe, 0, sizeof probe);
         probe.base.ops = &probe_ops;
-        bm_musician_cmd c = {BM_MCMD_SET_BEHAVIOUR, 0, 0, &probe.base};
+        bm_musician_cmd c = {0};
+        c.type = BM_MCMD_SET_BEHAVIOUR;
+        c.ptr = &probe.base;
         CHECK(engine_musician_command(e, &c) == 0);
         pw->w.installed = 1;
     }

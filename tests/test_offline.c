@@ -192,3 +192,57 @@ TEST(offline_follows_the_file_tempo_map)
     CHECK(a);
     CHECK(b);
 }
+
+#include "engine/recorder.h"
+
+TEST(recorder_counts_time_from_the_session_start_and_follows_tempo)
+{
+    /* live, frames are JACK's frame time: the session may start at frame 10,000,000 */
+    ring *ev = ring_create(sizeof(bm_event), 64), *au = ring_create(sizeof(float), 1024);
+    char err[256];
+    bm_recorder *r = recorder_create(test_path("r.mid"), NULL, ev, au, 48000, 120, 4, 4, err, sizeof err);
+    CHECKF(r, "%s", err);
+    bm_event e = {0};
+    e.type = BM_EV_TEMPO;
+    e.frame = 10000000;
+    e.value_f = 120;
+    ring_push(ev, &e);
+    memset(&e, 0, sizeof e);
+    e.type = BM_EV_NOTE_ON;
+    e.part = BM_PART_HUMAN;
+    e.note = 60;
+    e.velocity = 100;
+    e.frame = 10000000 + 24000; /* half a second in: beat 1 = tick 960 */
+    ring_push(ev, &e);
+    memset(&e, 0, sizeof e);
+    e.type = BM_EV_TEMPO;
+    e.frame = 10000000 + 48000; /* one second in (tick 1920): 60 BPM from here */
+    e.value_f = 60;
+    ring_push(ev, &e);
+    memset(&e, 0, sizeof e);
+    e.type = BM_EV_NOTE_ON;
+    e.part = BM_PART_BASS;
+    e.note = 36;
+    e.velocity = 90;
+    e.frame = 10000000 + 96000; /* one more second at 60 BPM: one beat later, tick 2880 */
+    ring_push(ev, &e);
+    recorder_drain(r);
+    CHECK(recorder_finish(r, err, sizeof err) == 0);
+    recorder_destroy(r);
+    ring_destroy(ev);
+    ring_destroy(au);
+    smf *s;
+    CHECKF(smf_read_file(test_path("r.mid"), &s, err, sizeof err) == 0, "%s", err);
+    uint64_t human = 0, bass = 0;
+    int tempos = 0;
+    for (size_t i = 0; i < s->tracks[0].n; i++) {
+        if (s->tracks[0].events[i].kind == SMF_MIDI) human = s->tracks[0].events[i].tick;
+        if (s->tracks[0].events[i].kind == SMF_META && s->tracks[0].events[i].meta_type == SMF_META_TEMPO) tempos++;
+    }
+    for (size_t i = 0; i < s->tracks[1].n; i++)
+        if (s->tracks[1].events[i].kind == SMF_MIDI) bass = s->tracks[1].events[i].tick;
+    CHECK_EQ_INT(human, 960);
+    CHECK_EQ_INT(bass, 2880);
+    CHECK_EQ_INT(tempos, 2); /* 120 at the start (once), 60 at tick 1920 */
+    smf_free(s);
+}

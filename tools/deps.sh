@@ -13,7 +13,7 @@ libaubio-dev
 libopenblas-dev
 libfftw3-dev
 libcairo2-dev
-mma fluid-soundfont-gm fluidsynth sox"
+mma abcmidi fluid-soundfont-gm fluidsynth sox"
 
 case "${1:-}" in
   --bench) PKGS="$PKGS python3-torch python3-numpy" ;;
