@@ -66,7 +66,12 @@ static void usage(FILE *f)
             "  --osc-lua            run Lua code sent to /bm/lua (off unless asked for)\n"
             "  --no-osc             no OSC server\n"
             "  --tempo BPM          starting tempo\n"
-            "  --tempo-source SRC   internal, jack (follow JACK transport) or midi_clock\n"
+            "  --tempo-source SRC   internal, jack (follow JACK transport), midi_clock or performer\n"
+            "                       (follow the performer's beat, from MIDI notes and audio onsets)\n"
+            "  --follow X           how tightly to follow the performer's tempo, 0..1 (default 1)\n"
+            "  --listen MODE        listen to an audio input: off, mono (voice, sax, a guitar line:\n"
+            "                       notes) or poly (chords: onsets and harmony)\n"
+            "  --listen-input N     which audio input to listen to: 1 or 2 (default 1)\n"
             "  --timebase-master    give JACK transport bandmate's bars and beats\n"
             "  --midi-clock-out     send MIDI clock (24 ppqn) on the MIDI output\n"
             "  --monitor            play the performer's MIDI through bandmate's keys too\n"
@@ -105,12 +110,15 @@ int cmd_run(int argc, char **argv)
         {"osc-bind", required_argument, 0, 1005},  {"osc-allow", required_argument, 0, 1006},
         {"osc-tcp", no_argument, 0, 1007},         {"osc-lua", no_argument, 0, 1008},
         {"no-osc", no_argument, 0, 1009},
-        {"help", no_argument, 0, 'h'},             {0, 0, 0, 0}};
+        {"help", no_argument, 0, 'h'},             {"listen", required_argument, 0, 'l'},
+        {"listen-input", required_argument, 0, 'N'}, {"follow", required_argument, 0, 'f'},
+        {0, 0, 0, 0}};
     bm_jack_opts jo = {0};
     const char *outs[2] = {0}, *ins[2] = {0}, *pm_in = NULL, *pm_out = NULL, *mode = NULL;
     const char *record_dir = "recordings", *source = NULL;
     int nouts = 0, nins = 0, record = 1, status_forced = 0, quiet = 0, monitor = 0, clock_out = 0;
-    double tempo = 0, duration = 0, audio_inputs = -1;
+    double tempo = 0, duration = 0, audio_inputs = -1, follow = -1, listen_input = 0;
+    const char *listen = NULL;
     uint64_t seed = 0;
     int have_seed = 0;
     const char *script = NULL, *osc_bind = NULL, *allow_args[OSC_NET_MAX_ALLOW];
@@ -170,6 +178,9 @@ int cmd_run(int argc, char **argv)
         case 1007: osc_tcp = 1; break;
         case 1008: osc_lua = 1; break;
         case 1009: no_osc = 1; break;
+        case 'l': listen = optarg; break;
+        case 'N': if (cli_number("run", "--listen-input", optarg, 1, 2, &listen_input)) return 2; break;
+        case 'f': if (cli_number("run", "--follow", optarg, 0, 1, &follow)) return 2; break;
         case 'h': usage(stdout); return 0;
         default:
             fprintf(stderr, "bandmate run: '%s' is not an option here; 'bandmate run --help' lists them.\n",
@@ -201,11 +212,22 @@ int cmd_run(int argc, char **argv)
         if (!strcmp(source, "internal")) cfg.tempo_source = BM_TEMPO_INTERNAL;
         else if (!strcmp(source, "jack")) cfg.tempo_source = BM_TEMPO_JACK;
         else if (!strcmp(source, "midi_clock")) cfg.tempo_source = BM_TEMPO_MIDI_CLOCK;
+        else if (!strcmp(source, "performer")) cfg.tempo_source = BM_TEMPO_PERFORMER;
         else {
-            fprintf(stderr, "bandmate run: --tempo-source '%s' is not one of internal, jack, midi_clock.\n", source);
+            fprintf(stderr, "bandmate run: --tempo-source '%s' is not one of internal, jack, midi_clock, performer.\n", source);
             return 2;
         }
     }
+    if (listen) {
+        int m = listen_audio_from_name(listen);
+        if (m < 0) {
+            fprintf(stderr, "bandmate run: --listen '%s' is not one of off, mono, poly.\n", listen);
+            return 2;
+        }
+        cfg.listen.audio = m;
+    }
+    if (listen_input > 0) cfg.listen.input = (int)listen_input - 1;
+    if (follow >= 0) cfg.listen.follow = follow;
     jo.audio_inputs = audio_inputs >= 0 ? (int)audio_inputs : patch.audio_inputs;
     for (int i = 0; i < 2; i++) {
         jo.audio_out[i] = outs[i] ? outs[i] : (patch.connect_audio_out[i][0] ? patch.connect_audio_out[i] : NULL);
@@ -213,6 +235,14 @@ int cmd_run(int argc, char **argv)
     }
     if (nouts == 1) jo.audio_out[1] = NULL;
     if (nins > jo.audio_inputs) jo.audio_inputs = nins;
+    if (cfg.listen.audio != BM_LISTEN_OFF && jo.audio_inputs < cfg.listen.input + 1) {
+        if (audio_inputs >= 0) {
+            fprintf(stderr, "bandmate run: listening to audio input %d needs --audio-inputs %d or more.\n",
+                    cfg.listen.input + 1, cfg.listen.input + 1);
+            return 2;
+        }
+        jo.audio_inputs = cfg.listen.input + 1;
+    }
     if (!jo.n_midi_in)
         for (int i = 0; i < patch.n_midi_in; i++) jo.midi_in[jo.n_midi_in++] = patch.connect_midi_in[i];
     if (!jo.n_midi_out)

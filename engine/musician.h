@@ -72,6 +72,8 @@ typedef struct bm_musician {
     bm_event pending[BM_MUSICIAN_MAX_PENDING];
     bm_event out[BM_MUSICIAN_MAX_OUT];
     uint8_t active[8][128]; /* sounding band notes per part, to release them on a change */
+    struct bm_listener *listener; /* where ctx.heard comes from; may be NULL */
+    bm_listen_state heard;
     bm_musician_stats stats;
 } bm_musician;
 

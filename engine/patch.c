@@ -1,6 +1,7 @@
 /* patch.c: reading and validating patch files (Lua tables) into an engine configuration. */
 #include "engine/patch.h"
 #include "engine/behaviour.h"
+#include "engine/listen/listen_patch.h"
 #include "engine/sandbox.h"
 
 #include <lauxlib.h>
@@ -469,7 +470,7 @@ static void read_patch(struct ctx *c, bm_patch *p)
                                       "connect", "midi_devices", "lookahead_ms", "master_gain",
                                       "script", "audio_inputs", "seed", "osc_port", "osc", "auto_connect",
                                       "model", "script_allow", "script_memory_mb", "script_budget_ms",
-                                      "midi_map", "osc_map", "params", "chords", NULL};
+                                      "midi_map", "osc_map", "params", "chords", "listen", NULL};
     check_keys(c, "the patch", top);
     get_string(c, "name", p->name, sizeof p->name);
     char mode[32];
@@ -560,6 +561,12 @@ static void read_patch(struct ctx *c, bm_patch *p)
         p->n_midi_out = get_string_list(c, "midi_out", p->connect_midi_out, BM_PATCH_MAX_CONNECT);
     } else if (!lua_isnil(c->L, -1)) {
         fail(c, "connect must be a table");
+    }
+    lua_pop(c->L, 1);
+    lua_getfield(c->L, -1, "listen");
+    if (!lua_isnil(c->L, -1) && !c->failed) {
+        char why[512];
+        if (listen_config_from_lua(c->L, -1, &p->cfg.listen, why, sizeof why) != 0) fail(c, "%s", why);
     }
     lua_pop(c->L, 1);
     lua_getfield(c->L, -1, "midi_devices");

@@ -12,6 +12,7 @@ return {
   human = "none",             -- the guitar is audio, not one of the band's parts
   audio_inputs = 1,
   auto_connect = true,        -- the guitar from the first capture port, the band to the speakers
+  listen = {audio = "poly"},  -- hear the strummed guitar: its onsets reach the script (on_onset)
   script = "../scripts/rock_band.lua",
   parts = {
     bass    = {instrument = "bass", gain = 1.1, voice = "picked"},

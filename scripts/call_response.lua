@@ -1,29 +1,24 @@
--- call_response.lua: a duet that answers the performer's phrases. It listens to the performer's
--- notes; when they rest for a beat and a half the phrase is over, and from the next bar bandmate
--- answers on the comping part with the same rhythm and the melody turned upside down (inverted
--- around its first note and kept in the key). The patch runs bandmate's echo mode underneath, so
--- each note is also answered at once with a third above; bandmate's "call_response" mode will
--- take over from this script once it exists. The phrase is also primed into the musician
--- (bm.prime), which keeps it for the trained model to come.
+-- call_response.lua: a duet that answers the performer's phrases. It keeps the performer's notes;
+-- when bandmate's listener says a phrase has ended (a rest, a bar line in a rest, or the end of
+-- the call asked for with the end_phrase parameter, a foot switch in the patch), bandmate answers
+-- from the next bar on the comping part with the same rhythm and the melody turned upside down
+-- (inverted around its first note and kept in the key). The patch runs bandmate's echo mode
+-- underneath, so each note is also answered at once with a third above; bandmate's
+-- "call_response" mode will take over from this script once it exists. The phrase is also primed
+-- into the musician (bm.prime), which keeps it for the trained model to come.
 local band = require("lib.band")
 
-local GAP = 1.5              -- beats of silence that end a phrase
-local phrase = {}            -- the performer's notes: {note, vel, beat, dur}
-local sounding = {}          -- note number -> index in phrase, until its release
+local heard = {}             -- the performer's recent notes: {note, vel, beat, dur}
+local sounding = {}          -- note number -> its entry in heard, until its release
 local answers = 0
-
-function init()
-  params.add{id = "answer_gap", name = "Rest that ends a phrase (beats)", min = 0.5, max = 4, default = 1.5,
-             action = function(v) GAP = v end}
-  clock.run(listen)
-end
 
 function on_note(n)
   if n.on then
-    phrase[#phrase + 1] = {note = n.note, vel = n.vel, beat = n.beat, dur = 0.5}
-    sounding[n.note] = #phrase
+    heard[#heard + 1] = {note = n.note, vel = n.vel, beat = n.beat, dur = 0.5}
+    sounding[n.note] = heard[#heard]
+    if #heard > 256 then table.remove(heard, 1) end
   elseif sounding[n.note] then
-    local p = phrase[sounding[n.note]]
+    local p = sounding[n.note]
     p.dur = math.max(0.1, n.beat - p.beat)
     sounding[n.note] = nil
   end
@@ -40,8 +35,9 @@ local function in_key(note)
 end
 
 local function answer(notes)
-  local start = math.ceil(clock.get_beats() / 4) * 4 + 4 -- the next bar but one, to leave a breath
-  if start - clock.get_beats() < 2 then start = start + 4 end
+  local now = clock.get_beats()
+  local start = math.ceil(now / 4) * 4               -- the next bar, with at least a beat to breathe
+  if start - now < 1 then start = start + 4 end
   local first = notes[1]
   for _, p in ipairs(notes) do
     local mirrored = in_key(first.note - (p.note - first.note))
@@ -53,16 +49,15 @@ local function answer(notes)
   osc.notify("/duet/answer", answers, #notes, start)
 end
 
-function listen()
-  while true do
-    clock.sync(0.5)
-    local now = clock.get_beats()
-    local last = phrase[#phrase]
-    if last and next(sounding) == nil and now - (last.beat + last.dur) >= GAP then
-      local notes = phrase
-      phrase = {}
-      bm.prime(notes, "human")
-      answer(notes)
-    end
+-- bandmate's listener found the end of a phrase: answer what was played in it.
+function on_phrase(p)
+  if p.part ~= "human" then return end
+  local notes = {}
+  for _, n in ipairs(heard) do
+    if n.beat >= p.start - 1e-6 and n.beat <= p.stop + 1e-6 then notes[#notes + 1] = n end
   end
+  heard = {}
+  if #notes == 0 then return end
+  bm.prime(notes, "human")
+  answer(notes)
 end

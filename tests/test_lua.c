@@ -105,14 +105,15 @@ TEST(lua_phrase_and_onset_callbacks_reach_the_script_and_osc)
     harness h;
     char err[1024];
     const char *path = h_write("ph.lua",
-                               "function on_phrase(p) phrase = p.part .. ' ' .. p.start .. ' ' .. p.stop end\n"
+                               "function on_phrase(p) phrase = p.part .. ' ' .. p.start .. ' ' .. p.stop .. ' ' .. p.notes .. ' ' .. p.reason end\n"
                                "function on_onset(o) onset = o.beat .. ' ' .. o.strength end\n");
     CHECKF(h_open(&h, "silent", path, allow_lua, err, sizeof err) == 0, "%s", err);
-    control_phrase(h.c, 0, 4.0, 7.5);
+    control_phrase(h.c, 0, 4.0, 7.5, 6, "rest");
     control_onset(h.c, 8.0, 0.5);
     h_send(&h, "/bm/lua", "s", "return phrase, onset");
-    CHECKF(h_replied(&h, "/bm/done lua human 4.0 7.5\t8.0 0.5"), "%s", h.replies);
-    CHECK(h_replied(&h, "/bm/event/phrase human 4 7.5"));
+    CHECKF(h_replied(&h, "/bm/done lua human 4.0 7.5 6 rest\t8.0 0.5"), "%s", h.replies);
+    CHECK(h_replied(&h, "/bm/event/phrase human 4 7.5 6 rest"));
+    CHECK(h_replied(&h, "/bm/event/onset 8 0.5"));
     h_close(&h);
 }
 
@@ -434,5 +435,42 @@ TEST(lua_notes_respect_parts_and_stop_releases_held_notes)
     for (int i = 0; i < h.nout; i++)
         if ((h.out[i].b[0] == 0x82 || (h.out[i].b[0] == 0x92 && !h.out[i].b[2]))) offs++;
     CHECK_EQ_INT(offs, 2);
+    h_close(&h);
+}
+
+TEST(lua_hears_the_listener_phrases_keys_and_the_end_of_a_call)
+{
+    harness h;
+    char err[1024];
+    const char *path = h_write("listen.lua",
+                               "phrases = {}\n"
+                               "function on_phrase(p) phrases[#phrases + 1] = p.notes .. ' ' .. p.reason end\n");
+    CHECKF(h_open(&h, "silent", path, allow_lua, err, sizeof err) == 0, "%s", err);
+    h_run(&h, 0.3);
+    static const uint8_t line[] = {60, 62, 64, 65, 67, 69, 71, 72};
+    for (int i = 0; i < 8; i++) { /* a C major line, then a rest of two beats */
+        h_midi_in(&h, 0x90, line[i], 90);
+        h_run(&h, 0.2);
+        h_midi_in(&h, 0x80, line[i], 0);
+        h_run(&h, 0.05);
+    }
+    h_run(&h, 1.5);
+    h_send(&h, "/bm/lua", "s", "return table.concat(phrases, ','), bm.heard().phrases");
+    CHECKF(h_replied(&h, "/bm/done lua 8 rest\t1") || h_replied(&h, "/bm/done lua 8 bar\t1"),
+           "the listener's phrase did not reach the script: %s", h.replies);
+    CHECK(h_replied(&h, "/bm/event/phrase human "));
+    CHECK(h_replied(&h, "/bm/event/phrase_start human "));
+    h_send(&h, "/bm/listen", "");
+    CHECKF(h_replied(&h, "/bm/listen.reply C major"), "%s", h.replies);
+    /* the end of a call, asked for: the phrase under way ends now */
+    h_clear(&h);
+    h_midi_in(&h, 0x90, 67, 90);
+    h_run(&h, 0.1);
+    h_midi_in(&h, 0x80, 67, 0);
+    h_run(&h, 0.05);
+    h_send(&h, "/bm/phrase/end", "");
+    CHECK(h_replied(&h, "/bm/done phrase/end"));
+    h_run(&h, 0.1);
+    CHECKF(h_replied(&h, "/bm/event/phrase human ") && h_replied(&h, " 1 call"), "%s", h.replies);
     h_close(&h);
 }

@@ -236,6 +236,8 @@ TEST_TIMEOUT(osc_live_every_address_bundles_feedback_and_bad_packets, 90)
     ask(&c, "/bm/midi/unmap", "s", "/bm/done midi/unmap", "density");
     ask(&c, "/bm/midi/learn", "s", "/bm/learning tempo", "tempo");
     ask(&c, "/bm/midi/learn", "s", "/bm/done midi/learn cancelled", "");
+    ask(&c, "/bm/phrase/end", "", "/bm/done phrase/end");
+    ask(&c, "/bm/listen", "", "/bm/listen.reply ");
     ask(&c, "/bm/lua", "s", "/bm/done lua 4", "return 2 + 2");
     ask(&c, "/bm/nowhere", "", "/bm/fail nowhere");
     ask(&c, "/sensor/x", "f", "/heard /sensor/x 1", 0.5);

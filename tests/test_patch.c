@@ -111,6 +111,11 @@ TEST(patch_duet_answers_each_note_and_each_phrase)
     for (int i = 0; i < h.nout; i++)
         if (h.out[i].b[0] == 0x92 && h.out[i].b[2])
             CHECKF(dorian[(h.out[i].b[1] - 2 + 120) % 12], "the answer's note %d is not in D dorian", h.out[i].b[1]);
+    /* the sustain pedal ends the call at once: the answer comes without waiting for a rest */
+    play_phrase(&h, 3);
+    h_midi_in(&h, 0xb0, 64, 127);
+    h_run(&h, 0.2);
+    CHECKF(h_replied(&h, "/duet/answer 2 3"), "the pedal did not end the call: %s", h.replies);
     no_errors(&h, "duet");
     h_close(&h);
 }

@@ -58,7 +58,11 @@ int builtins_add(bm_control *c, char *err, size_t errlen)
         add(c, &b->style, "style", "Style (-1 free)", BM_PARAM_INTEGER, -1, 63, -1, NULL, err, errlen) ||
         add(c, &b->seed, "seed", "Random seed", BM_PARAM_INTEGER, 0, 2147483647, 0, NULL, err, errlen) ||
         add(c, &b->memory, "memory", "Weight of the performer's phrases", BM_PARAM_NUMBER, 0, 1, 0.3, NULL, err, errlen) ||
-        add(c, &b->swing, "swing", "Swing", BM_PARAM_NUMBER, 0, 1, 0, NULL, err, errlen))
+        add(c, &b->swing, "swing", "Swing", BM_PARAM_NUMBER, 0, 1, 0, NULL, err, errlen) ||
+        add(c, &b->follow, "follow", "Follow the performer's tempo", BM_PARAM_NUMBER, 0, 1, cfg->listen.follow, NULL, err,
+            errlen) ||
+        add(c, &b->end_phrase, "end_phrase", "End the performer's phrase (end of the call)", BM_PARAM_TRIGGER, 0, 1, 0,
+            NULL, err, errlen))
         return -1;
     for (int p = 0; p < BM_NUM_PARTS; p++) {
         char id[48], name[64];
@@ -126,6 +130,11 @@ void builtins_apply(bm_control *c, int idx)
     else if (idx == b->seed) control(c, BM_CTL_SEED, v);
     else if (idx == b->memory) control(c, BM_CTL_MEMORY, v);
     else if (idx == b->swing) control(c, BM_CTL_SWING, v);
+    else if (idx == b->end_phrase) {
+        if (engine_end_phrase(c->e) != 0 && !c->o.quiet) fprintf(stderr, "bandmate: the engine is busy; a change was lost.\n");
+    } else if (idx == b->follow) {
+        if (engine_set_follow(c->e, v) != 0 && !c->o.quiet) fprintf(stderr, "bandmate: the engine is busy; a change was lost.\n");
+    }
     else if (idx == b->key || idx == b->scale || idx == b->key_lock) {
         control(c, BM_CTL_SCALE, c->params.p[b->scale].value);
         control(c, BM_CTL_KEY, c->params.p[b->key_lock].value != 0 ? c->params.p[b->key].value : -1);

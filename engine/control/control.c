@@ -489,14 +489,18 @@ void control_set_send_hook(bm_control *c, void (*fn)(void *, const osc_peer *, c
     c->send_ctx = ctx;
 }
 
-void control_phrase(bm_control *c, int part, double start_beat, double end_beat)
+void control_phrase(bm_control *c, int part, double start_beat, double end_beat, int notes, const char *reason)
 {
     if (part < 0 || part >= BM_NUM_PARTS) return;
-    ctl_notify(c, NOTIFY_PHRASES, "/bm/event/phrase", "sff", bm_part_name(part), start_beat, end_beat);
-    lua_host_phrase(c->lua, part, start_beat, end_beat);
+    ctl_notify(c, NOTIFY_PHRASES, "/bm/event/phrase", "sffis", bm_part_name(part), start_beat, end_beat, notes, reason);
+    lua_host_phrase(c->lua, part, start_beat, end_beat, notes, reason);
 }
 
-void control_onset(bm_control *c, double beat, double strength) { lua_host_onset(c->lua, beat, strength); }
+void control_onset(bm_control *c, double beat, double strength)
+{
+    ctl_notify(c, NOTIFY_NOTES, "/bm/event/onset", "ff", beat, strength);
+    lua_host_onset(c->lua, beat, strength);
+}
 
 int control_osc_port(const bm_control *c) { return c->net ? osc_net_port(c->net) : 0; }
 
@@ -634,6 +638,17 @@ static void take_feedback(bm_control *c, const bm_event *ev)
     case BM_EV_XRUN:
         if (!c->jack) ctl_notify(c, NOTIFY_XRUNS, "/bm/event/xrun", "i", (int)atomic_load(&engine_stats(c->e)->xruns));
         break;
+    case BM_EV_ONSET:
+        control_onset(c, ev->beat, ev->velocity / 127.0);
+        break;
+    case BM_EV_PHRASE_START:
+        ctl_notify(c, NOTIFY_PHRASES, "/bm/event/phrase_start", "sf", bm_part_name(ev->part), ev->beat);
+        break;
+    case BM_EV_PHRASE_END: {
+        static const char *const reasons[] = {"", "rest", "bar", "call"};
+        control_phrase(c, ev->part, ev->beat - ev->value_f, ev->beat, ev->value, ev->note <= 3 ? reasons[ev->note] : "");
+        break;
+    }
     default:
         break;
     }

@@ -69,12 +69,12 @@ void control_handle_packet(bm_control *c, const uint8_t *data, size_t n, const o
 void control_set_send_hook(bm_control *c, void (*fn)(void *ctx, const osc_peer *to, const uint8_t *pkt, size_t n),
                            void *ctx);
 
-/* A phrase a part finished, from the listener (once bandmate detects phrases): to the script's
- * on_phrase and to OSC clients as /bm/event/phrase. */
-void control_phrase(bm_control *c, int part, double start_beat, double end_beat);
+/* A phrase a part finished (the listener's BM_EV_PHRASE_END, taken from the feedback ring): to the
+ * script's on_phrase and to OSC clients as /bm/event/phrase. reason: "rest", "bar", "call". */
+void control_phrase(bm_control *c, int part, double start_beat, double end_beat, int notes, const char *reason);
 
-/* An onset heard on the audio input, from the listener (once bandmate detects onsets): to the
- * script's on_onset. */
+/* An onset heard on the audio input (the listener's BM_EV_ONSET): to the script's on_onset and to
+ * OSC clients as /bm/event/onset. strength 0..1. */
 void control_onset(bm_control *c, double beat, double strength);
 
 /* The UDP port OSC listens on (0 when OSC is off). */

@@ -39,7 +39,7 @@ typedef struct ctl_builtins {
     int tempo, tap, playing, panic, mode, human, monitor, master_gain;
     int part_on[BM_NUM_PARTS];      /* -1 for the human part */
     int part_gain[BM_NUM_PARTS];
-    int temperature, top_p, density, key, scale, key_lock, style, seed, memory, swing;
+    int temperature, top_p, density, key, scale, key_lock, style, seed, memory, swing, follow, end_phrase;
     int voice[BM_NUM_PARTS], morph[BM_NUM_PARTS], morph_to[BM_NUM_PARTS];
 } ctl_builtins;
 

@@ -416,6 +416,53 @@ static int l_status(lua_State *L)
     return 1;
 }
 
+static int l_heard(lua_State *L)
+{
+    bm_listen_state st;
+    engine_listen_state(ctl(L)->e, &st);
+    char key[32], chord[32];
+    lua_createtable(L, 0, 16);
+    lua_pushstring(L, listen_key_name(st.key_root, st.key_minor, key, sizeof key));
+    lua_setfield(L, -2, "key");
+    lua_pushinteger(L, st.key_root);
+    lua_setfield(L, -2, "key_root");
+    lua_pushboolean(L, st.key_minor);
+    lua_setfield(L, -2, "key_minor");
+    lua_pushnumber(L, st.key_confidence);
+    lua_setfield(L, -2, "key_confidence");
+    lua_pushstring(L, listen_chord_name(st.chord_root, st.chord_quality, chord, sizeof chord));
+    lua_setfield(L, -2, "chord");
+    lua_pushinteger(L, st.chord_root);
+    lua_setfield(L, -2, "chord_root");
+    lua_pushstring(L, listen_chord_quality_name(st.chord_quality));
+    lua_setfield(L, -2, "chord_quality");
+    lua_pushinteger(L, st.bass);
+    lua_setfield(L, -2, "bass");
+    lua_pushnumber(L, st.chord_confidence);
+    lua_setfield(L, -2, "chord_confidence");
+    lua_pushnumber(L, st.tempo_bpm);
+    lua_setfield(L, -2, "tempo");
+    lua_pushnumber(L, st.tempo_confidence);
+    lua_setfield(L, -2, "tempo_confidence");
+    lua_pushboolean(L, st.in_phrase);
+    lua_setfield(L, -2, "in_phrase");
+    lua_pushinteger(L, st.sounding);
+    lua_setfield(L, -2, "sounding");
+    lua_pushinteger(L, (lua_Integer)st.phrases);
+    lua_setfield(L, -2, "phrases");
+    lua_pushnumber(L, st.last_note);
+    lua_setfield(L, -2, "last_note");
+    lua_pushnumber(L, st.input_db);
+    lua_setfield(L, -2, "input_db");
+    return 1;
+}
+
+static int l_end_phrase(lua_State *L)
+{
+    if (engine_end_phrase(ctl(L)->e) != 0) return luaL_error(L, "bm.end_phrase: the engine is busy");
+    return 0;
+}
+
 static int l_print(lua_State *L)
 {
     int n = lua_gettop(L);
@@ -442,7 +489,8 @@ void lapi_open_bm(lua_State *L)
         {"morph", l_morph},     {"temperature", l_temperature}, {"density", l_density}, {"key", l_key},
         {"scale_note", l_scale_note}, {"chords", l_chords}, {"chord", l_chord},     {"note", l_note},
         {"note_on", l_note_on}, {"note_off", l_note_off}, {"cc", l_cc},             {"prime", l_prime},
-        {"beat", l_beat},       {"time", l_time},       {"status", l_status},       {NULL, NULL}};
+        {"beat", l_beat},       {"time", l_time},       {"status", l_status},       {"heard", l_heard},
+        {"end_phrase", l_end_phrase}, {NULL, NULL}};
     luaL_newlib(L, fns);
     lua_setglobal(L, "bm");
     lua_pushcfunction(L, l_print);

@@ -313,24 +313,30 @@ void lua_host_event(bm_lua *h, const bm_event *ev)
 struct phrase {
     int part;
     double start, end;
+    int notes;
+    const char *reason;
 };
 
 static int push_phrase(lua_State *L, const void *ud)
 {
     const struct phrase *p = ud;
-    lua_createtable(L, 0, 3);
+    lua_createtable(L, 0, 5);
     lua_pushstring(L, bm_part_name(p->part));
     lua_setfield(L, -2, "part");
     lua_pushnumber(L, p->start);
     lua_setfield(L, -2, "start");
     lua_pushnumber(L, p->end);
     lua_setfield(L, -2, "stop");
+    lua_pushinteger(L, p->notes);
+    lua_setfield(L, -2, "notes");
+    lua_pushstring(L, p->reason);
+    lua_setfield(L, -2, "reason");
     return 1;
 }
 
-void lua_host_phrase(bm_lua *h, int part, double start_beat, double end_beat)
+void lua_host_phrase(bm_lua *h, int part, double start_beat, double end_beat, int notes, const char *reason)
 {
-    struct phrase p = {part, start_beat, end_beat};
+    struct phrase p = {part, start_beat, end_beat, notes, reason ? reason : ""};
     if (h->cur) call_global(h->cur, "on_phrase", push_phrase, &p);
 }
 

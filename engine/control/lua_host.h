@@ -31,12 +31,10 @@ const char *lua_host_path(const bm_lua *h);
  * MIDI from the performer). */
 void lua_host_event(bm_lua *h, const bm_event *ev);
 
-/* Hands a phrase the performer (or a band part) finished to the script's on_phrase (called by the
- * listener once bandmate detects phrases). */
-void lua_host_phrase(bm_lua *h, int part, double start_beat, double end_beat);
+/* Hands a phrase the performer (or a band part) finished to the script's on_phrase. */
+void lua_host_phrase(bm_lua *h, int part, double start_beat, double end_beat, int notes, const char *reason);
 
-/* Hands an onset heard on the audio input to the script's on_onset (called by the listener once
- * bandmate detects onsets). */
+/* Hands an onset heard on the audio input to the script's on_onset. */
 void lua_host_onset(bm_lua *h, double beat, double strength);
 
 /* Hands an OSC message to the script's on_osc; 1 when the script has one, 0 otherwise. */

@@ -543,6 +543,37 @@ static void cmd_midi_maps(bm_control *c, const osc_msg *m, const char *cmd)
     ctl_done(c, cmd, NULL);
 }
 
+static void cmd_phrase_end(bm_control *c, const osc_msg *m, const char *cmd)
+{
+    (void)m;
+    if (engine_end_phrase(c->e) != 0) ctl_fail(c, cmd, "the engine is busy; try again");
+    else ctl_done(c, cmd, NULL);
+}
+
+static void cmd_listen(bm_control *c, const osc_msg *m, const char *cmd)
+{
+    (void)m;
+    (void)cmd;
+    bm_listen_state st;
+    engine_listen_state(c->e, &st);
+    char key[32], chord[32];
+    listen_key_name(st.key_root, st.key_minor, key, sizeof key);
+    listen_chord_name(st.chord_root, st.chord_quality, chord, sizeof chord);
+    lo_message msg = lo_message_new();
+    lo_message_add_string(msg, key);
+    lo_message_add_float(msg, st.key_confidence);
+    lo_message_add_string(msg, chord);
+    lo_message_add_float(msg, st.chord_confidence);
+    lo_message_add_float(msg, (float)st.tempo_bpm);
+    lo_message_add_float(msg, st.tempo_confidence);
+    lo_message_add_int32(msg, st.in_phrase);
+    lo_message_add_int32(msg, (int32_t)st.phrases);
+    lo_message_add_float(msg, st.input_db);
+    size_t n = osc_build_lo(c->scratch, sizeof c->scratch, "/bm/listen.reply", msg);
+    lo_message_free(msg);
+    ctl_send_packet(c, c->from, c->scratch, n);
+}
+
 static void cmd_lua(bm_control *c, const osc_msg *m, const char *cmd)
 {
     if (!c->o.osc_lua) {
@@ -587,6 +618,8 @@ static const struct command commands[] = {
     {"midi/map", cmd_midi_map, 2, 3, "a parameter id, a controller and a channel"},
     {"midi/unmap", cmd_midi_unmap, 1, 1, "a parameter id"},
     {"midi/maps", cmd_midi_maps, 0, 0, ""},
+    {"phrase/end", cmd_phrase_end, 0, 0, ""},
+    {"listen", cmd_listen, 0, 0, ""},
     {"lua", cmd_lua, 1, 1, "Lua code"},
 };
 
