@@ -57,7 +57,7 @@ int cmd_render(int argc, char **argv)
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
         switch (c) {
         case 'i': in = optarg; break;
         case 'm': out_mid = optarg; break;
@@ -123,6 +123,7 @@ int cmd_render(int argc, char **argv)
     bm_render_opts o;
     render_opts_defaults(&o);
     o.in_mid = in;
+    o.patch = patch_path ? &patch : NULL;
     o.in_wav = in_wav;
     o.wav_sets_rate = sr <= 0;
     o.out_mid = out_mid;

@@ -1,6 +1,7 @@
 /* offline.c: the offline driver: a virtual clock feeding engine_process, the musician polled
  * synchronously, the recorder drained in the same loop: deterministic and faster than real time. */
 #include "engine/offline.h"
+#include "engine/control/control.h"
 #include "engine/listen/wav_in.h"
 #include "engine/util.h"
 #include "engine/recorder.h"
@@ -178,10 +179,25 @@ int render_file(const bm_engine_config *cfg_in, const bm_render_opts *o, bm_rend
     bm_midi_in *in = calloc(BM_MAX_EVENTS_PER_BLOCK, sizeof *in);
     float *silence = calloc(block, sizeof(float)), *audio = calloc(block, sizeof(float));
     int rc = 0;
+    bm_control *ctl = NULL;
     if (!outl || !outr || !in || !silence || !audio) {
         bm_errf(err, errlen, "out of memory");
         rc = -1;
         goto out;
+    }
+    if (o->patch && o->patch->script[0]) {
+        /* the patch's script plays offline as it would live: the control step runs every period */
+        bm_control_opts co;
+        control_opts_defaults(&co);
+        co.osc = 0;
+        co.watch = 0;
+        co.script = o->patch->script;
+        co.seed = cfg.seed ? cfg.seed : 1;
+        ctl = control_create(e, NULL, o->patch, &co, err, errlen);
+        if (!ctl || control_start(ctl, err, errlen) != 0) {
+            rc = -1;
+            goto out;
+        }
     }
     int64_t last = nmsgs ? msgs[nmsgs - 1].frame : 0;
     if (wav.frames > last) last = wav.frames;
@@ -229,16 +245,17 @@ int render_file(const bm_engine_config *cfg_in, const bm_render_opts *o, bm_rend
         engine_process(e, &io);
         /* time has advanced to the end of this period: the musician plays what is due */
         engine_musician_poll(e, start + block);
+        if (ctl) control_step(ctl, start + block);
         if (o->on_period) o->on_period(o->ctx, e, start, block);
         since_drain += block;
         if (since_drain >= cfg.sample_rate / 4) {
             recorder_drain(rec);
             engine_collect_garbage(e);
-            /* the feedback ring is for live clients; offline nobody reads it */
-            ring *fb = engine_feedback_ring(e);
-            bm_event junk;
-            while (ring_pop(fb, &junk) == 0) {}
-            while (ring_pop(engine_plan_ring(e), &junk) == 0) {}
+            if (!ctl) { /* without a script, nobody reads the feedback offline */
+                bm_event junk;
+                while (ring_pop(engine_feedback_ring(e), &junk) == 0) {}
+                while (ring_pop(engine_plan_ring(e), &junk) == 0) {}
+            }
             since_drain = 0;
         }
         res->frames = start + block;
@@ -259,6 +276,7 @@ int render_file(const bm_engine_config *cfg_in, const bm_render_opts *o, bm_rend
     res->phrases = ls.phrases;
     res->mean_latency_ms = res->audio_notes ? ls.latency_sum_frames / (double)res->audio_notes / cfg.sample_rate * 1e3 : 0;
 out:
+    control_destroy(ctl);
     free(outl);
     free(outr);
     free(in);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "engine/engine.h"
+#include "engine/patch.h"
 
 #include <stdint.h>
 
@@ -17,6 +18,7 @@ typedef struct bm_render_opts {
     const char *out_mid;      /* may be NULL */
     const char *out_wav;      /* may be NULL */
     uint32_t block;           /* period size in frames (default 256) */
+    const bm_patch *patch;    /* its script plays in the render, as live; may be NULL */
     double tail_seconds;      /* rendered after the last performer event (default 2) */
     int follow_file_tempo;    /* take tempo and meter from the file (default 1); with the tempo source
                                  performer, only the first tempo and the meter (the performer leads) */

@@ -32,6 +32,7 @@ typedef struct bm_control_opts {
     int watch;                /* reload the script when its file changes */
     double notify_rate;       /* feedback messages per second per client (0: 200) */
     int quiet;                /* nothing on stderr (script output and errors still go to OSC) */
+    uint64_t seed;            /* seeds the script's math.random (0: Lua's own seed) */
 } bm_control_opts;
 
 /* OSC off, no script, hot reload on, default budgets. */

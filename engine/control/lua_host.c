@@ -61,6 +61,13 @@ static lscript *script_new(bm_lua *h, const char *path, char *err, size_t errlen
         return NULL;
     }
     lua_State *L = sandbox_state(s->sb);
+    if (h->c->o.seed) { /* offline renders are repeatable: the script's dice too */
+        lua_getglobal(L, "math");
+        lua_getfield(L, -1, "randomseed");
+        lua_pushinteger(L, (lua_Integer)(h->c->o.seed & 0x7fffffffffffffffull));
+        lua_call(L, 1, 0);
+        lua_pop(L, 1);
+    }
     lua_pushlightuserdata(L, s);
     lua_setfield(L, LUA_REGISTRYINDEX, SCRIPT_KEY);
     lua_pushcfunction(L, open_api);
