@@ -3,6 +3,7 @@
 #include "engine/cli_util.h"
 #include "engine/offline.h"
 #include "engine/patch.h"
+#include "engine/pianoroll.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -26,6 +27,7 @@ static void usage(FILE *f)
             "  --follow X         how tightly to follow the performer's tempo, 0..1 (default 1)\n"
             "  --out-mid FILE     the session as MIDI\n"
             "  --out-wav FILE     the session as audio (24-bit WAV)\n"
+            "  --out-png FILE     a piano-roll picture of the session, one colour per part\n"
             "  --patch FILE       a patch (patches/*.lua); without one, the built-in default\n"
             "  --mode NAME        override the patch's mode (echo, silent)\n"
             "  --seed N           random seed (the same seed gives the same session)\n"
@@ -41,7 +43,7 @@ int cmd_render(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"in", required_argument, 0, 'i'},        {"out-mid", required_argument, 0, 'm'},
-        {"out-wav", required_argument, 0, 'w'},   {"patch", required_argument, 0, 'p'},
+        {"out-wav", required_argument, 0, 'w'},   {"out-png", required_argument, 0, 'g'},   {"patch", required_argument, 0, 'p'},
         {"mode", required_argument, 0, 'M'},      {"seed", required_argument, 0, 's'},
         {"tempo", required_argument, 0, 't'},     {"sample-rate", required_argument, 0, 'r'},
         {"block", required_argument, 0, 'b'},     {"tail", required_argument, 0, 'T'},
@@ -49,6 +51,7 @@ int cmd_render(int argc, char **argv)
         {"in-wav", required_argument, 0, 'W'},    {"listen", required_argument, 0, 'L'},
         {"tempo-source", required_argument, 0, 'S'}, {"follow", required_argument, 0, 'F'},
         {0, 0, 0, 0}};
+    const char *out_png = NULL;
     const char *in = NULL, *out_mid = NULL, *out_wav = NULL, *patch_path = NULL, *mode = NULL;
     const char *in_wav = NULL, *listen = NULL, *source = NULL;
     double tempo = 0, sr = 0, block = 256, tail = 2, follow = -1;
@@ -62,6 +65,7 @@ int cmd_render(int argc, char **argv)
         case 'i': in = optarg; break;
         case 'm': out_mid = optarg; break;
         case 'w': out_wav = optarg; break;
+        case 'g': out_png = optarg; break;
         case 'p': patch_path = optarg; break;
         case 'M': mode = optarg; break;
         case 's': if (cli_u64("render", "--seed", optarg, &seed)) return 2; have_seed = 1; break;
@@ -98,8 +102,8 @@ int cmd_render(int argc, char **argv)
         fprintf(stderr, "bandmate render: --tempo-source '%s' is not one of file, performer.\n", source);
         return 2;
     }
-    if (!out_mid && !out_wav) {
-        fprintf(stderr, "bandmate render: say where to write the session with --out-mid and/or --out-wav.\n");
+    if (!out_mid && !out_wav && !out_png) {
+        fprintf(stderr, "bandmate render: say where to write the session with --out-mid, --out-wav and/or --out-png.\n");
         return 2;
     }
     char err[1024];
@@ -126,7 +130,10 @@ int cmd_render(int argc, char **argv)
     o.patch = patch_path ? &patch : NULL;
     o.in_wav = in_wav;
     o.wav_sets_rate = sr <= 0;
-    o.out_mid = out_mid;
+    char tmp_mid[4200] = "";
+    if (out_png && !out_mid) /* the picture is drawn from the session's MIDI */
+        snprintf(tmp_mid, sizeof tmp_mid, "%s.session.mid", out_png);
+    o.out_mid = out_mid ? out_mid : tmp_mid[0] ? tmp_mid : NULL;
     o.out_wav = out_wav;
     o.block = (uint32_t)block;
     o.tail_seconds = tail;
@@ -137,7 +144,16 @@ int cmd_render(int argc, char **argv)
     bm_render_result res;
     if (render_file(&cfg, &o, &res, err, sizeof err) != 0) {
         fprintf(stderr, "bandmate render: %s.\n", err);
+        if (tmp_mid[0]) remove(tmp_mid);
         return 1;
+    }
+    if (out_png) {
+        int prc = pianoroll_write(o.out_mid, out_png, 0, err, sizeof err);
+        if (tmp_mid[0]) remove(tmp_mid);
+        if (prc != 0) {
+            fprintf(stderr, "bandmate render: %s.\n", err);
+            return 1;
+        }
     }
     if (!quiet) {
         int mins = (int)(res.seconds / 60);
@@ -158,6 +174,7 @@ int cmd_render(int argc, char **argv)
                    res.last_bpm);
         if (out_mid) printf("wrote %s\n", out_mid);
         if (out_wav) printf("wrote %s\n", out_wav);
+        if (out_png) printf("wrote %s\n", out_png);
     }
     return 0;
 }

@@ -4,6 +4,7 @@
 #include "engine/smf.h"
 
 #include <sndfile.h>
+#include <unistd.h>
 
 #define MAX_OUT 4096
 
@@ -268,4 +269,24 @@ TEST_TIMEOUT(offline_render_plays_the_patch_script_repeatably, 60)
     CHECKF(band > 100, "the scripted band played %d notes", band);
     snprintf(cmd, sizeof cmd, "cmp %s %s", test_path("a.mid"), test_path("b.mid"));
     CHECKF(test_run(cmd, out, sizeof out, 10) == 0, "two renders differ: %s", out);
+}
+
+#include "engine/pianoroll.h"
+
+TEST(offline_piano_roll_png_has_a_colour_per_part)
+{
+    char cmd[2048], out[4096];
+    snprintf(cmd, sizeof cmd, "%s/bandmate render --in examples/melody.mid --out-png %s -q", test_bindir(),
+             test_path("roll.png"));
+    CHECKF(test_run(cmd, out, sizeof out, 30) == 0, "%s", out);
+    FILE *f = fopen(test_path("roll.png"), "rb");
+    CHECK(f);
+    unsigned char sig[8];
+    CHECK(fread(sig, 1, 8, f) == 8);
+    fclose(f);
+    CHECK(!memcmp(sig, "\x89PNG\r\n\x1a\n", 8));
+    CHECK(access(test_path("roll.png.session.mid"), F_OK) != 0); /* the temporary MIDI is gone */
+    char err[256];
+    CHECK(pianoroll_write("/nonexistent.mid", test_path("x.png"), 0, err, sizeof err) == -1);
+    CHECK_STR_CONTAINS(err, "/nonexistent.mid");
 }
