@@ -7,6 +7,7 @@
 #   make fuzz       libFuzzer builds of the fuzz targets (clang)
 #   make corpus     the default training corpus in corpus/ (CORPUS_SONGS=N, CORPUS_SEED=S)
 #   make model      retrain the shipped musician models/musician.bmnn from corpus/ (MODEL_STEPS=N)
+#   make voices-data  render and analyse the voice data set into voicedata/ (docs/voices-data.md)
 
 BUILD ?= build
 SAN   ?= 0
@@ -42,7 +43,7 @@ BIN       = $(BUILD)/bandmate
 TESTBIN   = $(BUILD)/tests/bm_tests
 FUZZBINS  = $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all deps test test-build bench demo fuzz clean corpus model voices
+.PHONY: all deps test test-build bench demo fuzz clean corpus model voices voices-data
 .DEFAULT_GOAL := all
 
 all: $(BIN)
@@ -92,14 +93,14 @@ demo: deps
 fuzz:
 	@tools/deps.sh --fuzz
 	$(MAKE) BUILD=build/libfuzzer CC=clang SAN=0 \
-	  CFLAGS="-fsanitize=fuzzer-no-link,address,undefined" $(LIB)
+	  CFLAGS="-fsanitize=fuzzer-no-link,address,undefined" build/libfuzzer/libbandmate.a
 	@mkdir -p build/libfuzzer/fuzz
 	for f in $(FUZZ_SRCS); do \
 	  n=$$(basename $$f .c); \
 	  clang -std=c11 -D_GNU_SOURCE -g -O1 -I. $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \
 	    $$f build/libfuzzer/libbandmate.a $(LDLIBS) -o build/libfuzzer/fuzz/$$n || exit 1; \
 	done
-	@echo "libFuzzer targets are in build/libfuzzer/fuzz/ (run one with a corpus dir: tests/fuzz/corpus/NAME)"
+	@echo "libFuzzer targets are in build/libfuzzer/fuzz/; run one on a copy of its seeds, e.g. cp -r tests/fuzz/corpus/smf /tmp/smf && build/libfuzzer/fuzz/fuzz_smf /tmp/smf"
 
 # The default training corpus, built from Debian's mma package (docs/corpus.md).
 CORPUS_SONGS ?= 5000
@@ -124,6 +125,10 @@ model: deps
 	    | tee -a models/musician-train.log; \
 	  rc=$$(cat models/.train-rc); rm -f models/.train-rc; test "$$rc" = 0
 	@rm -f models/musician.bmnn.ckpt
+
+voices-data: deps
+	$(MAKE) $(BIN)
+	@tools/voices/build.sh $(BIN) voicedata
 
 clean:
 	rm -rf build

@@ -18,6 +18,7 @@ static const struct command commands[] = {
     {"bench", cmd_bench, "run benchmarks (engine, nn, ...) and print tables"},
     {"train", cmd_train, "train the musician (bass, drums, comping, lead) on a folder of MIDI files"},
     {"eval", cmd_eval, "evaluate the musician on held-out songs against a PPM baseline"},
+    {"voice", cmd_voice, "timbre voices: analyse a recording, build the voice data set"},
 };
 
 static void usage(FILE *f)

@@ -484,7 +484,13 @@ TEST_TIMEOUT(musician_missing_or_damaged_model_falls_back_to_echo_with_one_messa
     fclose(pf);
     snprintf(args, sizeof args, "render --in examples/melody.mid --out-mid %s --patch %s", midi, test_path("p.lua"));
     CHECK_EQ_INT(run_bandmate(NULL, args, out, sizeof out), 1);
+    CHECK_STR_CONTAINS(out, "nothing.bmnn does not exist or cannot be read");
+    pf = fopen(test_path("p.lua"), "w");
+    fputs("return { mode = \"accompany\", model = \"ok.bmnn\" }\n", pf); /* the damaged one */
+    fclose(pf);
+    CHECK_EQ_INT(run_bandmate(NULL, args, out, sizeof out), 1);
     CHECK_STR_CONTAINS(out, "mode 'accompany' needs the musician model");
+    CHECK_STR_CONTAINS(out, "truncated or damaged");
     m = tm_random_model(test_path("good.bmnn"), 1, 16);
     mus_model_free(m);
     pf = fopen(test_path("p.lua"), "w");
