@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const bm_mode_names[] = {"accompany", "echo", "silent", NULL};
+const char *const bm_mode_names[] = {"echo", "silent", "accompany", NULL};
 
 static _Thread_local char create_error[1024];
 static char model_path[1024];
