@@ -33,6 +33,7 @@ static void usage(FILE *f)
             "  --follow-chords X   harmony following under a chord or bass performer (default: built in)\n"
             "  --follow-melody X   harmony following under a melody (default: built in)\n"
             "  --valid             measure on the validation songs instead (for choosing settings)\n"
+            "  --tracker           only the chord tracker, fitted on the training songs (quick; no model)\n"
             "  -h, --help          this help\n");
 }
 
@@ -46,7 +47,7 @@ int cmd_eval(int argc, char **argv)
         {"seed", required_argument, 0, 'S'},      {"help", no_argument, 0, 'h'},
         {"temperature", required_argument, 0, 't'}, {"top-p", required_argument, 0, 'T'},
         {"follow-chords", required_argument, 0, 'F'}, {"follow-melody", required_argument, 0, 'G'},
-        {"valid", no_argument, 0, 'V'},
+        {"valid", no_argument, 0, 'V'},           {"tracker", no_argument, 0, 'K'},
         {0, 0, 0, 0}};
     mus_eval_opts o;
     mus_eval_defaults(&o);
@@ -72,6 +73,7 @@ int cmd_eval(int argc, char **argv)
         case 'F': if (cli_number("eval", "--follow-chords", optarg, 0, 20, &v)) return 2; o.follow_chords = (float)v; break;
         case 'G': if (cli_number("eval", "--follow-melody", optarg, 0, 20, &v)) return 2; o.follow_melody = (float)v; break;
         case 'V': o.on_valid = 1; break;
+        case 'K': o.tracker_only = 1; break;
         case 'h': usage(stdout); return 0;
         default:
             fprintf(stderr, "bandmate eval: '%s' is not an option here; 'bandmate eval --help' lists them.\n",

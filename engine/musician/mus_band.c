@@ -17,6 +17,8 @@ struct mus_band {
     const mus_model *model;
     mus_runner *run;
     mus_harmony harm;
+    mus_chords chords;        /* the chord tracker */
+    float tones[12];          /* its predicted chord tones for the step being decided */
     mus_frame last_band;      /* what the band played in the previous step */
     mus_frame last_heard;     /* the performer's part in the previous step */
     int last_chord;
@@ -84,6 +86,7 @@ void mus_band_reset(mus_band *b)
 {
     mus_runner_reset(b->run);
     mus_harmony_reset(&b->harm);
+    mus_chords_reset(&b->chords);
     b->last_band = mus_frame_rest();
     b->last_heard = mus_frame_rest();
     b->last_chord = MUS_CHORD_NONE;
@@ -115,6 +118,12 @@ static const float *advance(mus_band *b, const mus_band_ctl *ctl, int64_t k, int
     int sounding = heard->n_on || heard->sound_pcs || heard->drums;
     b->human_quiet = sounding ? 0 : b->human_quiet + 1;
     mus_harmony_update(&b->harm, heard);
+    int bar = bpb * MUS_STEPS_PER_BEAT;
+    if (b->model->chords) {
+        mus_chords_hear(&b->chords, b->model->chords, heard, role, bpb, (int)((((k - 1) % bar) + bar) % bar),
+                        b->harm.key_tonic, b->harm.key_mode);
+        mus_chords_predicted_tones(&b->chords, b->model->chords, b->tones);
+    }
     /* the performer's part replaces the band's in what the model hears */
     mus_frame last = b->last_band;
     switch (role) {
@@ -138,7 +147,6 @@ static const float *advance(mus_band *b, const mus_band_ctl *ctl, int64_t k, int
     b->last_heard = tok;
     mus_step_in in;
     memset(&in, 0, sizeof in);
-    int bar = bpb * MUS_STEPS_PER_BEAT;
     in.beats_per_bar = bpb;
     in.step_in_bar = (int)(((k % bar) + bar) % bar);
     in.style = ctl->style;
@@ -170,7 +178,7 @@ static uint16_t lock_scale(const mus_band_ctl *ctl)
 }
 
 static int pick_mono(mus_band *b, const float *logits, int low, float bias, uint16_t scale, const mus_band_ctl *ctl,
-                     int prev_token, uint64_t *rng, int with_memory, uint16_t heard, float follow)
+                     int prev_token, uint64_t *rng, int with_memory, const float *tones, float follow)
 {
     for (int t = 0; t < MUS_MONO_VOCAB; t++) {
         int p = mus_mono_pitch(t, low);
@@ -179,13 +187,13 @@ static int pick_mono(mus_band *b, const float *logits, int low, float bias, uint
     }
     if (prev_token == MUS_TOK_REST) b->allowed[MUS_TOK_HOLD] = 0; /* nothing to hold */
     mus_probs(logits, MUS_MONO_VOCAB, ctl->temperature, b->bias, b->allowed, b->probs);
-    if (follow > 0 && heard) {
+    if (follow > 0 && tones) {
         /* which pitch leans toward the heard chord; whether to play at all stays the model's */
         float onset = 0, mass = 0;
         for (int t = 2; t < MUS_MONO_VOCAB; t++) {
             onset += b->probs[t];
             int p = mus_mono_pitch(t, low);
-            if (heard >> (p % 12) & 1) b->probs[t] *= expf(follow / (ctl->temperature > 0.01f ? ctl->temperature : 0.01f));
+            b->probs[t] *= expf(follow * tones[p % 12] / (ctl->temperature > 0.01f ? ctl->temperature : 0.01f));
             mass += b->probs[t];
         }
         if (mass > 0)
@@ -219,14 +227,18 @@ mus_frame mus_band_decide(mus_band *b, const mus_band_ctl *ctl, int64_t k, int b
     float db = 3.0f * (ctl->density - 0.5f);
     uint16_t scale = lock_scale(ctl);
     int role = ctl->role;
-    /* following the harmony heard: the tones of the chord the performer's recent notes spell are
-     * favoured, strongly when they play chords or a bass line, less under a melody */
-    uint16_t heard_pcs = mus_chord_pcs(b->harm.chord);
+    /* following the harmony heard: the tones of the chord the tracker expects are favoured */
     float follow = role == MUS_ROLE_COMP || role == MUS_ROLE_BASS ? ctl->follow_chords : ctl->follow_melody;
-    if (!heard_pcs || ctl->chart_root >= 0) follow = 0;
+    const float *tones = b->tones;
+    if (!b->model->chords) {
+        uint16_t heard_pcs = mus_chord_pcs(b->harm.chord);
+        for (int i = 0; i < 12; i++) b->tones[i] = (float)(heard_pcs >> i & 1);
+        if (!heard_pcs) follow = 0;
+    }
+    if (ctl->chart_root >= 0) follow = 0;
     if ((ctl->parts >> MUS_BASS & 1) && role != MUS_ROLE_BASS)
         f.bass = (uint8_t)pick_mono(b, logits + mus_head_offset(MUS_HEAD_BASS), MUS_BASS_LOW, db, scale, ctl,
-                                    b->last_band.bass, rng, 0, heard_pcs, follow);
+                                    b->last_band.bass, rng, 0, tones, follow);
     if ((ctl->parts >> MUS_DRUMS & 1) && role != MUS_ROLE_DRUMS)
         f.drums = mus_pick_drums(logits + mus_head_offset(MUS_HEAD_DRUMS), MUS_NPIECES, MUS_NVEL, ctl->temperature,
                                  db, ctl->top_p, rng);
@@ -242,8 +254,10 @@ mus_frame mus_band_decide(mus_band *b, const mus_band_ctl *ctl, int64_t k, int b
             for (int c = 0; c < MUS_NCHORDS; c++) {
                 uint16_t pcs = mus_chord_pcs(c);
                 b->allowed[c] = (pcs & ~scale & 0xfff) == 0;
-                /* the share of the chord's tones that the heard harmony has, centred */
-                b->bias[c] = follow * ((float)mus_popcount16((uint16_t)(pcs & heard_pcs)) / (float)mus_popcount16(pcs) - 0.5f);
+                /* how likely the chord's tones are chord tones, on average, centred */
+                float in = 0;
+                for (int i = 0; i < 12; i++) in += (float)(pcs >> i & 1) * tones[i];
+                b->bias[c] = follow * (in / (float)mus_popcount16(pcs) - 0.5f);
             }
             mus_probs(logits + mus_head_offset(MUS_HEAD_CHORD), MUS_NCHORDS, ctl->temperature, b->bias, b->allowed,
                       b->probs);

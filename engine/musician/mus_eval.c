@@ -4,6 +4,7 @@
 #include "engine/engine.h"
 #include "engine/musician/mus_band.h"
 #include "engine/musician/mus_batch.h"
+#include "engine/musician/mus_chords.h"
 #include "engine/musician/mus_corpus.h"
 #include "engine/musician/mus_model.h"
 #include "engine/musician/mus_ppm.h"
@@ -275,6 +276,94 @@ static void generate(mus_band *b, const mus_song *s, int role, int chart, int n,
 
 static double ratio(long a, long b) { return b ? (double)a / (double)b : 0; }
 
+/* ---- the chord tracker alone ---- */
+
+typedef struct track_stats {
+    long n[2], best[2], root[2], tone_in[2], tone_n[2]; /* [0] first beat of a chart chord, [1] after */
+    double ll;
+    long heard_n, heard_best, old_best, late_n, late_best;
+} track_stats;
+
+/* The tracker hears one part of a song as the performer's, as the band does, and predicts each
+ * step's chord before it is played: is it the chart's chord (family and root), its root, and are
+ * the predicted chord's tones in the chart's? Beside: the chord of the last step heard, and the
+ * harmony estimate's chord (what the band followed before the tracker). */
+static void track_song(const mus_chords_model *cm, const mus_song *s, int role, int n, track_stats *g)
+{
+    mus_chords tr;
+    mus_harmony h;
+    mus_chords_reset(&tr);
+    mus_harmony_reset(&h);
+    int bar = s->beats_per_bar * MUS_STEPS_PER_BEAT, since = 0;
+    static const mus_hsum silence;
+    if (n > s->nsteps) n = s->nsteps;
+    for (int t = 0; t < n; t++) {
+        const mus_hsum *heard = t ? &s->hsum[(size_t)(t - 1) * MUS_NPARTS + role - 1] : &silence;
+        mus_harmony_update(&h, heard);
+        mus_chords_hear(&tr, cm, heard, role, s->beats_per_bar, ((t - 1) % bar + bar) % bar, h.key_tonic, h.key_mode);
+        if (t && (s->chart_pcs[t] != s->chart_pcs[t - 1] || s->chart_root[t] != s->chart_root[t - 1])) since = t;
+        int truth = mus_chords_state_of(s->chart_root[t], s->chart_pcs[t]);
+        if (truth < 0) continue;
+        int k = t - since >= MUS_STEPS_PER_BEAT;
+        int best = mus_chords_best(&tr, NULL);
+        g->n[k]++;
+        g->best[k] += best == truth;
+        g->root[k] += best / MUS_NFAMILIES == truth / MUS_NFAMILIES;
+        for (int i = 0; i < 12; i++)
+            if (cm->tone[best % MUS_NFAMILIES][i] >= 0.5f) {
+                g->tone_n[k]++;
+                g->tone_in[k] += s->chart_pcs[t] >> ((best / MUS_NFAMILIES + i) % 12) & 1;
+            }
+        g->ll += log(tr.pred[truth] > 1e-9f ? tr.pred[truth] : 1e-9f);
+        if (t) {
+            int was = mus_chords_state_of(s->chart_root[t - 1], s->chart_pcs[t - 1]);
+            if (was >= 0) {
+                int hb = 0;
+                for (int c = 1; c < MUS_CT_STATES; c++)
+                    if (tr.post[c] > tr.post[hb]) hb = c;
+                g->heard_n++;
+                g->heard_best += hb == was;
+            }
+        }
+        if (t >= MUS_CT_LAG) {
+            int was = mus_chords_state_of(s->chart_root[t - MUS_CT_LAG], s->chart_pcs[t - MUS_CT_LAG]);
+            if (was >= 0) {
+                g->late_n++;
+                g->late_best += tr.hist[(t - MUS_CT_LAG + 1) % MUS_CT_HISTORY] == was;
+            }
+        }
+        int old = h.chord != MUS_CHORD_NONE ? mus_chords_state_of(mus_chord_root(h.chord), mus_chord_pcs(h.chord)) : -1;
+        g->old_best += old == truth;
+    }
+}
+
+static void section_tracker(const mus_corpus *c, const int *songs, int nsongs, const mus_chords_model *cm, int steps,
+                            FILE *out)
+{
+    static const int roles[3] = {MUS_ROLE_COMP, MUS_ROLE_BASS, MUS_ROLE_LEAD};
+    static const char *const names[3] = {"chords", "bass line", "melody"};
+    fprintf(out, "  performer     songs  next chord: first beat  after  (root, tones in chord)  log-lik   heard chord  "
+                 "harmony estimate\n");
+    for (int r = 0; r < 3; r++) {
+        track_stats g;
+        memset(&g, 0, sizeof g);
+        int used = 0;
+        for (int i = 0; i < nsongs; i++) {
+            const mus_song *s = &c->songs[songs[i]];
+            if (!s->chart_root || !(s->present >> (roles[r] - 1) & 1)) continue;
+            track_song(cm, s, roles[r], steps, &g);
+            used++;
+        }
+        long n = g.n[0] + g.n[1];
+        fprintf(out, "  %-12s %6d  %21.1f%% %5.1f%%  (%.1f%%, %.1f%%)  %15.3f   %10.1f%%  %8.1f%%\n", names[r], used,
+                100 * ratio(g.best[0], g.n[0]), 100 * ratio(g.best[1], g.n[1]), 100 * ratio(g.root[0] + g.root[1], n),
+                100 * ratio(g.tone_in[0] + g.tone_in[1], g.tone_n[0] + g.tone_n[1]), n ? g.ll / n : 0,
+                100 * ratio(g.heard_best, g.heard_n), 100 * ratio(g.old_best, n));
+        fprintf(out, "  %-12s %6s  first beat: root %.1f%%, tones %.1f%%; with two beats of hindsight %.1f%%\n", "", "",
+                100 * ratio(g.root[0], g.n[0]), 100 * ratio(g.tone_in[0], g.tone_n[0]), 100 * ratio(g.late_best, g.late_n));
+    }
+}
+
 /* ---- render latency ---- */
 
 struct capture {
@@ -367,8 +456,63 @@ static int section_render(const mus_eval_opts *o, char *err, size_t errlen)
 
 /* ---- the whole evaluation ---- */
 
+/* The tracker's tables fitted on the training songs of a corpus (as training does). */
+static mus_chords_model *fit_tracker(const mus_corpus *c)
+{
+    mus_chords_model *cm = malloc(sizeof *cm);
+    mus_chords_counts *counts = calloc(1, sizeof *counts);
+    if (!cm || !counts) {
+        free(cm);
+        free(counts);
+        return NULL;
+    }
+    for (int i = 0; i < c->n; i++)
+        if (c->songs[i].split == MUS_SPLIT_TRAIN) mus_chords_count_song(counts, &c->songs[i]);
+    mus_chords_params p = mus_chords_defaults();
+    const char *env = getenv("BM_CHORDS_PARAMS");
+    if (env)
+        sscanf(env, "%f,%f,%f,%f,%f,%f,%f,%f", &p.w_onset, &p.w_held, &p.w_low, &p.key_backoff, &p.floor,
+               &p.rep_weight, &p.rep_decay, &p.rep_threshold);
+    mus_chords_model_build(cm, counts, &p);
+    free(counts);
+    return cm;
+}
+
+static int tracker_only(const mus_eval_opts *o, char *err, size_t errlen)
+{
+    FILE *out = o->out;
+    double t0 = bm_now_s();
+    mus_corpus c;
+    mus_corpus_opts co = {.quiet = 1};
+    if (mus_corpus_load(o->corpus, &co, &c, out, err, errlen) != 0) return -1;
+    int *songs = malloc((size_t)c.n * sizeof *songs), n = 0;
+    mus_chords_model *cm = fit_tracker(&c);
+    if (!songs || !cm) {
+        free(songs);
+        free(cm);
+        mus_corpus_free(&c);
+        bm_errf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (int i = 0; i < c.n; i++)
+        if (c.songs[i].split == (o->on_valid ? MUS_SPLIT_VALID : MUS_SPLIT_TEST) && c.songs[i].chart_root) songs[n++] = i;
+    if (n > o->gen_songs) {
+        for (int i = 0; i < o->gen_songs; i++) songs[i] = songs[(long)i * n / o->gen_songs];
+        n = o->gen_songs;
+    }
+    fprintf(out, "The chord tracker alone (fitted on the training songs; %d %s songs, %d steps each)\n", n,
+            o->on_valid ? "validation" : "test", o->gen_steps);
+    section_tracker(&c, songs, n, cm, o->gen_steps, out);
+    fprintf(out, "took %.1f s\n", bm_now_s() - t0);
+    free(songs);
+    free(cm);
+    mus_corpus_free(&c);
+    return 0;
+}
+
 int mus_eval_run(const mus_eval_opts *o, char *err, size_t errlen)
 {
+    if (o->tracker_only) return tracker_only(o, err, errlen);
     FILE *out = o->out;
     double t_start = bm_now_s();
     char path[1024];
@@ -376,6 +520,7 @@ int mus_eval_run(const mus_eval_opts *o, char *err, size_t errlen)
     else mus_model_default_path(path, sizeof path);
     mus_model *model = mus_model_load(path, err, errlen);
     if (!model) return -1;
+    int fitted_tracker = 0;
     mus_band *band = mus_band_create(model, err, errlen);
     if (!band) {
         mus_model_free(model);
@@ -389,6 +534,10 @@ int mus_eval_run(const mus_eval_opts *o, char *err, size_t errlen)
         return -1;
     }
     int rc = -1;
+    if (!model->chords && getenv("BM_FIT_TRACKER")) {
+        model->chords = fit_tracker(&c);
+        fitted_tracker = 1;
+    }
     int *test = malloc((size_t)c.n * sizeof *test), ntest = 0;
     style_profile *sp = malloc(sizeof *sp);
     if (!test || !sp) {
@@ -420,9 +569,11 @@ int mus_eval_run(const mus_eval_opts *o, char *err, size_t errlen)
     /* 2.-4. generation */
     build_profiles(&c, sp);
     int gen[4096], ngen = 0;
-    for (int i = 0; i < ntest && ngen < 4096; i++) {
-        const mus_song *s = &c.songs[test[i]];
-        if (s->chart_root && (s->present >> MUS_COMP & 1) && (s->present >> MUS_LEAD & 1)) gen[ngen++] = test[i];
+    for (int i = 0; i < c.n && ngen < 4096; i++) { /* from the whole split, whatever --max-songs says */
+        const mus_song *s = &c.songs[i];
+        if (s->split == (o->on_valid ? MUS_SPLIT_VALID : MUS_SPLIT_TEST) && s->chart_root &&
+            (s->present >> MUS_COMP & 1) && (s->present >> MUS_LEAD & 1))
+            gen[ngen++] = i;
     }
     if (ngen > o->gen_songs) {
         for (int i = 0; i < o->gen_songs; i++) gen[i] = gen[(long)i * ngen / o->gen_songs];
@@ -555,6 +706,10 @@ out:
     free(sp);
     mus_corpus_free(&c);
     mus_band_free(band);
+    if (fitted_tracker) {
+        free(model->chords);
+        model->chords = NULL;
+    }
     mus_model_free(model);
     return rc;
 }

@@ -23,6 +23,7 @@ typedef struct mus_eval_opts {
     float temperature, top_p; /* sampling for the generation tasks (default: the live defaults, 1 and 0.95) */
     float follow_chords, follow_melody; /* harmony following (negative: the live defaults) */
     int on_valid;             /* measure on the validation songs (for choosing settings) */
+    int tracker_only;         /* only the chord tracker, fitted on the training songs (quick) */
     FILE *out;                /* the report (required) */
 } mus_eval_opts;
 

@@ -4,6 +4,7 @@
  * streaming runner that steps it live. */
 #pragma once
 
+#include "engine/musician/mus_chords.h"
 #include "engine/musician/mus_features.h"
 #include "nn/nn_model.h"
 #include "nn/nn_seqnet.h"
@@ -27,6 +28,7 @@ typedef struct mus_model {
     nn_model *nn;
     nn_seqnet_config cfg;
     float density_q[MUS_DENSITY_POINTS]; /* band onsets per step at quantiles 0, 1/16, ..., 1 */
+    mus_chords_model *chords;            /* the chord tracker's tables (learnt with the model) */
     char path[1024];
     int refs;
 } mus_model;
