@@ -39,6 +39,9 @@ typedef struct bm_engine_config {
     uint64_t seed;
     double lookahead_ms;              /* the musician plays a step this long before it starts */
     int instrument[BM_NUM_PARTS];     /* classic preset per part (drums use the drum kit) */
+    char voice[BM_NUM_PARTS][128];    /* a neural voice spec per part ("" : the classic preset; see
+                                         engine/voice/voice_bank.h); one that cannot load falls back
+                                         to the classic preset with one message */
 } bm_engine_config;
 
 /* Commands from the control thread (one producer) to the process thread. */
@@ -55,6 +58,8 @@ enum bm_command_type {
     BM_CMD_TEMPO_SOURCE,  /* value: enum bm_tempo_source */
     BM_CMD_METER,         /* part: beats per bar, value: beat unit */
     BM_CMD_XRUN,          /* from the driver: an xrun happened (for feedback and counts) */
+    BM_CMD_MORPH,         /* part, value: a neural voice's morph position x (0..1) */
+    BM_CMD_MORPH_Y,       /* part, value: its y (0..1; between four voices) */
 };
 
 typedef struct bm_command {

@@ -17,6 +17,7 @@ static const struct command commands[] = {
     {"devices", cmd_devices, "list JACK ports and PortMidi devices"},
     {"bench", cmd_bench, "run benchmarks (engine, nn, ...) and print tables"},
     {"voice", cmd_voice, "timbre voices: analyse a recording, build the voice data set"},
+    {"eval", cmd_eval, "evaluate trained models (voices, ...) and print tables"},
 };
 
 static void usage(FILE *f)

@@ -3,6 +3,7 @@
 #include "engine/cli.h"
 #include "engine/voice/analysis.h"
 #include "engine/voice/audio_file.h"
+#include "engine/voice/commands.h"
 #include "engine/voice/baseline.h"
 #include "engine/voice/dataset.h"
 #include "engine/voice/evaluate.h"
@@ -433,6 +434,9 @@ int cmd_voice(int argc, char **argv)
         {"data-plan", cmd_data_plan},       {"data-midi", cmd_data_midi},
         {"data-analyse", cmd_data_analyse}, {"data-report", cmd_data_report},
         {"data-eval", cmd_data_eval},       {"data-listen", cmd_data_listen},
+        {"train-model", cmd_voice_train_model}, {"decode", cmd_voice_decode},
+        {"place", cmd_voice_place},             {"train", cmd_voice_train_wav},
+        {"list", cmd_voice_list},               {"render", cmd_voice_render},
     };
     for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
         if (!strcmp(argv[1], subs[i].name)) {
