@@ -2,6 +2,7 @@
 #include "engine/patch.h"
 #include "engine/behaviour.h"
 #include "engine/sandbox.h"
+#include "engine/voice/voice_bank.h"
 
 #include <lauxlib.h>
 #include <libgen.h>
@@ -137,9 +138,58 @@ static int get_string_list(struct ctx *c, const char *key, char (*out)[256], int
     return n;
 }
 
+/* parts.X.voice: "NAME", "A,B@0.3", or {"A", "B", morph = 0.3} / {"A", "B", "C", "D", x = .., y = ..},
+ * kept as a voice spec (engine/voice/voice_bank.h); whether the files load is the engine's to say */
+static void read_voice(struct ctx *c, bm_patch *p, int part, const char *where)
+{
+    lua_getfield(c->L, -1, "voice");
+    char spec[sizeof p->cfg.voice[0]] = "";
+    int t = lua_type(c->L, -1);
+    if (t == LUA_TSTRING) {
+        snprintf(spec, sizeof spec, "%s", lua_tostring(c->L, -1));
+    } else if (t == LUA_TTABLE) {
+        static const char *const keys[] = {"morph", "x", "y", NULL};
+        voice_spec sp = {0};
+        lua_Integer n = luaL_len(c->L, -1);
+        if (n < 1 || n > VOICE_SPEC_MAX) fail(c, "%s.voice lists %d voices; a morph has 2 to %d", where, (int)n, VOICE_SPEC_MAX);
+        for (lua_Integer i = 1; i <= n && i <= VOICE_SPEC_MAX && !c->failed; i++) {
+            lua_geti(c->L, -1, i);
+            if (lua_type(c->L, -1) != LUA_TSTRING) fail(c, "%s.voice[%d] must be a voice name", where, (int)i);
+            else snprintf(sp.names[sp.n++], sizeof sp.names[0], "%s", lua_tostring(c->L, -1));
+            lua_pop(c->L, 1);
+        }
+        /* the named fields: morph (= x), x, y */
+        lua_pushnil(c->L);
+        while (lua_next(c->L, -2)) {
+            lua_pop(c->L, 1);
+            if (lua_type(c->L, -1) == LUA_TSTRING) {
+                int ok = 0;
+                for (int i = 0; keys[i]; i++) ok |= !strcmp(lua_tostring(c->L, -1), keys[i]);
+                if (!ok) {
+                    fail(c, "'%s' is not a field bandmate knows in %s.voice (morph, x, y)", lua_tostring(c->L, -1), where);
+                    lua_pop(c->L, 1);
+                    break;
+                }
+            }
+        }
+        double v;
+        if (get_number(c, "morph", 0, 1, &v) || get_number(c, "x", 0, 1, &v)) sp.x = (float)v;
+        if (get_number(c, "y", 0, 1, &v)) sp.y = (float)v;
+        voice_spec_format(&sp, spec, sizeof spec);
+    } else if (t != LUA_TNIL) {
+        fail(c, "%s.voice must be a voice name or a list of 2 to 4 voices to morph between", where);
+    }
+    lua_pop(c->L, 1);
+    if (!spec[0] || c->failed) return;
+    voice_spec sp;
+    char why[256];
+    if (voice_spec_parse(spec, &sp, why, sizeof why) != 0) fail(c, "%s.voice: %s", where, why);
+    else snprintf(p->cfg.voice[part], sizeof p->cfg.voice[part], "%s", spec);
+}
+
 static void read_part(struct ctx *c, bm_patch *p, int part)
 {
-    static const char *const keys[] = {"instrument", "channel", "gain", "pan", "audio", "midi", NULL};
+    static const char *const keys[] = {"instrument", "channel", "gain", "pan", "audio", "midi", "voice", NULL};
     char where[64];
     snprintf(where, sizeof where, "parts.%s", bm_part_name(part));
     check_keys(c, where, keys);
@@ -154,6 +204,7 @@ static void read_part(struct ctx *c, bm_patch *p, int part)
             else p->cfg.instrument[part] = preset;
         }
     }
+    read_voice(c, p, part, where);
     double v;
     if (get_number(c, "channel", 1, 16, &v)) p->cfg.channel[part] = (uint8_t)(v - 1);
     if (get_number(c, "gain", 0, 4, &v)) p->cfg.part_gain[part] = (float)v;

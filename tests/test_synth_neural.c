@@ -8,6 +8,8 @@
 #include "engine/voice/synth_neural.h"
 #include "engine/voice/voice_bank.h"
 #include "engine/voice/voicedef.h"
+#include "engine/patch.h"
+#include "voice_kit.h"
 
 #include "engine/engine.h"
 #include "nn/nn_model.h"
@@ -38,45 +40,7 @@ static float rms(const float *x, int from, int to)
     return (float)sqrt(s / (to - from));
 }
 
-/* A decoder with made-up weights and two voices on it: a sustained one and a decaying one. */
-struct kit {
-    voice_model vm;
-    voice_def v[2];
-};
-
-static void kit_make(struct kit *k)
-{
-    voice_model_config cfg = {4, 12, 16, 12, 16};
-    char err[256];
-    CHECKF(voice_model_create(&k->vm, &cfg, 7, err, sizeof err) == 0, "%s", err);
-    /* made-up weights: let the latent matter, so that the two voices differ */
-    for (int r = 0; r < cfg.dec_in; r++)
-        for (int d = 0; d < cfg.zdim; d++) k->vm.dec_win[r * (cfg.zdim + VOICE_DEC_COND) + d] *= 6.0f;
-    for (int i = 0; i < VOICE_DEC_OUT * cfg.dec_hidden; i++) k->vm.dec_wout[i] *= 8.0f;
-    for (int i = 0; i < 2; i++) {
-        voice_def *v = &k->v[i];
-        memset(v, 0, sizeof *v);
-        snprintf(v->name, sizeof v->name, i ? "pluck" : "pad");
-        v->zdim = 4;
-        v->n_path = 1;
-        v->path_pitch[0] = 60;
-        for (int d = 0; d < 4; d++) v->path_z[0][d] = i ? 1.5f : -1.5f;
-        for (int l = 0; l < VOICE_ENV_LAYERS; l++) {
-            float top = -30.0f + 4.0f * (float)l;
-            for (int f = 0; f < VOICE_ENV_HOLD; f++)
-                v->hold_db[l][f] = i ? top - 20.0f * (float)f / VOICE_FRAME_RATE : top - (f < 4 ? 12.0f - 3.0f * f : 0.0f);
-            for (int f = 0; f < VOICE_ENV_RELEASE; f++) v->release_db[l][f] = -200.0f * (float)f / VOICE_FRAME_RATE;
-        }
-        v->ref_pitch = 60;
-        v->tail_slope_db_s = i ? -20.0f : 0.0f;
-        v->gain_db = 10;
-        v->lowest = 36;
-        v->highest = 96;
-        v->decoder_id = voice_model_id(&k->vm);
-    }
-}
-
-static bm_instrument *kit_instrument(struct kit *k, int which, int poly)
+static bm_instrument *kit_instrument(voice_kit *k, int which, int poly)
 {
     char err[256];
     const voice_def *p[1] = {&k->v[which]};
@@ -99,8 +63,8 @@ static void do_steal(bm_instrument *in) { in->ops->note_on(in, 52, 127); }
 
 TEST(synth_neural_notes_start_on_their_sample_without_clicks)
 {
-    static struct kit k;
-    kit_make(&k);
+    static voice_kit k;
+    voice_kit_make(&k);
     static float buf[SR];
     for (int which = 0; which < 2; which++) {
         /* the reference: the largest step of fresh notes over their first 200 ms */
@@ -142,8 +106,8 @@ TEST(synth_neural_notes_start_on_their_sample_without_clicks)
 TEST(synth_neural_release_tails_end_without_denormals)
 {
     synth_denormals_off();
-    static struct kit k;
-    kit_make(&k);
+    static voice_kit k;
+    voice_kit_make(&k);
     static float buf[SR];
     for (int which = 0; which < 2; which++) {
         bm_instrument *in = kit_instrument(&k, which, 4);
@@ -166,8 +130,8 @@ TEST(synth_neural_release_tails_end_without_denormals)
 
 TEST(synth_neural_sixteen_notes_steal_bend_and_velocity)
 {
-    static struct kit k;
-    kit_make(&k);
+    static voice_kit k;
+    voice_kit_make(&k);
     static float a[SR / 2], b[SR / 2];
     bm_instrument *in = kit_instrument(&k, 0, 16);
     for (int n = 0; n < 16; n++) in->ops->note_on(in, 48 + n, 80);
@@ -215,7 +179,7 @@ TEST(synth_neural_sixteen_notes_steal_bend_and_velocity)
 }
 
 /* Renders 100 ms of middle C on a fresh instrument of voices (a morph at x when two). */
-static void render_morph(struct kit *k, const int *which, int n, float x, int by_cc, float *out)
+static void render_morph(voice_kit *k, const int *which, int n, float x, int by_cc, float *out)
 {
     char err[256];
     const voice_def *p[2] = {&k->v[which[0]], &k->v[which[n - 1]]};
@@ -238,8 +202,8 @@ static float rms_diff(const float *a, const float *b, int n)
 
 TEST(synth_neural_morph_sustain_and_panic)
 {
-    static struct kit k;
-    kit_make(&k);
+    static voice_kit k;
+    voice_kit_make(&k);
     static float a[SR / 10], b[SR / 10], m[SR / 10];
     int only_a[1] = {0}, only_b[1] = {1}, both[2] = {0, 1};
     render_morph(&k, only_a, 1, 0, 0, a);
@@ -294,16 +258,12 @@ TEST(synth_neural_morph_sustain_and_panic)
 
 TEST(synth_neural_voice_files_fall_back_with_one_message)
 {
-    static struct kit k;
-    kit_make(&k);
+    static voice_kit k;
+    voice_kit_make(&k);
     char err[512], dir[600], path[700];
     snprintf(dir, sizeof dir, "%s", test_path("voices"));
-    CHECK(mkdir(dir, 0755) == 0);
-    snprintf(path, sizeof path, "%s/decoder.bmnn", dir);
-    CHECK(nn_model_save(k.vm.m, path, err, sizeof err) == 0);
+    voice_kit_install(&k, dir);
     snprintf(path, sizeof path, "%s/pad.bmnn", dir);
-    CHECKF(voice_def_save(&k.v[0], path, NULL, err, sizeof err) == 0, "%s", err);
-    setenv("BANDMATE_VOICES", dir, 1);
     bm_instrument *in = voice_instrument_create("pad", 8, SR, err, sizeof err);
     CHECKF(in, "%s", err);
     instrument_destroy(in);
@@ -371,5 +331,36 @@ TEST(synth_neural_every_shipped_voice_plays)
         CHECKF(peak(buf, 0, SR * 3) < 1.5f, "%s is far too loud (%.2f)", names[i], peak(buf, 0, SR * 3));
         CHECKF(in->ops->active_voices(in) == 0, "%s still sounds 2.5 s after its notes ended", names[i]);
         instrument_destroy(in);
+    }
+}
+
+TEST(synth_neural_patches_name_voices_and_morphs)
+{
+    const char *src =
+        "return { parts = { lead = { voice = 'flute' }, comping = { voice = { 'strings', 'choir', morph = 0.25 } },\n"
+        "                   bass = { voice = { 'bass', 'cello', 'organ', 'epiano', x = 0.5, y = 1 } } } }\n";
+    FILE *f = fopen(test_path("p.lua"), "w");
+    fputs(src, f);
+    fclose(f);
+    bm_patch p;
+    char err[512];
+    CHECKF(patch_load(test_path("p.lua"), &p, err, sizeof err) == 0, "%s", err);
+    CHECK(!strcmp(p.cfg.voice[BM_PART_LEAD], "flute"));
+    CHECK(!strcmp(p.cfg.voice[BM_PART_COMPING], "strings,choir@0.25"));
+    CHECK(!strcmp(p.cfg.voice[BM_PART_BASS], "bass,cello,organ,epiano@0.5,1"));
+    CHECK(!p.cfg.voice[BM_PART_HUMAN][0]);
+    static const char *bad[][2] = {
+        {"return { parts = { lead = { voice = 'no good' } } }", "not a voice name"},
+        {"return { parts = { lead = { voice = { 'a', 'b', morph = 2 } } } }", "outside"},
+        {"return { parts = { lead = { voice = { 'a', 'b', 'c', 'd', 'e' } } } }", "2 to 4"},
+        {"return { parts = { lead = { voice = { 'a', 'b', mroph = 0.5 } } } }", "mroph"},
+        {"return { parts = { lead = { voice = 3 } } }", "voice name"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        f = fopen(test_path("bad.lua"), "w");
+        fputs(bad[i][0], f);
+        fclose(f);
+        CHECKF(patch_load(test_path("bad.lua"), &p, err, sizeof err) != 0, "accepted: %s", bad[i][0]);
+        CHECK_STR_CONTAINS(err, bad[i][1]);
     }
 }

@@ -207,8 +207,6 @@ int cmd_voice_train_wav(int argc, char **argv)
     voice_analysis_opts o;
     voice_analysis_defaults(&o);
     o.onsets = VOICE_ONSETS_DETECT;
-    printf("analysing %s (%.1f s at %d Hz)...\n", wav, secs, sr);
-    fflush(stdout);
     if (voice_analyse(a, x, n, &o, &fr, &nf, err, sizeof err) != 0) {
         fprintf(stderr, "bandmate voice train: %s: %s.\n", wav, err);
         goto done;
