@@ -7,6 +7,8 @@
 #   make fuzz       libFuzzer builds of the fuzz targets (clang)
 #   make corpus     the default training corpus in corpus/ (CORPUS_SONGS=N, CORPUS_SEED=S)
 #   make voices-data  render and analyse the voice data set into voicedata/ (docs/voices-data.md)
+#   make voices     the voice data set, then train the timbre decoder and place the shipped voices
+#                   into voices/ (docs/voices.md)
 
 BUILD ?= build
 SAN   ?= 0
@@ -110,6 +112,9 @@ corpus: deps
 voices-data: deps
 	$(MAKE) $(BIN)
 	@tools/voices/build.sh $(BIN) voicedata
+
+voices: voices-data
+	@tools/voices/train.sh $(BIN) voicedata voices
 
 clean:
 	rm -rf build

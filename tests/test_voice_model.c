@@ -87,7 +87,7 @@ static void tiny_batch_init(struct tiny_batch *t)
         for (int c = 0; c < 6; c++) voice_enc_input(&t->frames[s][2 + 3 * c], SR, t->ctx_in + (s * 6 + c) * VOICE_ENC_IN);
         t->floor_db[s] = voice_note_floor_db(t->frames[s], 24);
     }
-    t->b = (voice_batch){T, B, t->seg, t->reset, t->target, 2, 6, t->ctx_in, t->floor_db, NULL, SR};
+    t->b = (voice_batch){T, B, t->seg, t->reset, t->target, 2, 6, t->ctx_in, t->floor_db, NULL, NULL, SR};
 }
 
 TEST(voice_model_gradient_matches_finite_differences)

@@ -30,6 +30,7 @@ static void usage(FILE *f)
             "  --data DIR       the feature files (default voicedata/features; make voices-data)\n"
             "  --max-notes N    at most N notes per instrument, spread evenly (default: all)\n"
             "  --jobs N         worker processes (default 2)\n"
+            "  --only TEXT      only the feature files whose names hold TEXT\n"
             "  --markdown       print a Markdown table\n");
 }
 
@@ -45,7 +46,7 @@ struct answer {
 
 int eval_voices_main(int argc, char **argv)
 {
-    const char *decoder = "voices/decoder.bmnn", *data = "voicedata/features";
+    const char *decoder = "voices/decoder.bmnn", *data = "voicedata/features", *only = NULL;
     long max_notes = 0, jobs = 2;
     int markdown = 0;
     for (int i = 1; i < argc; i++) {
@@ -61,6 +62,7 @@ int eval_voices_main(int argc, char **argv)
             fprintf(stderr, "bandmate eval voices: '%s' needs a value or is not an option; 'bandmate eval voices --help' lists them.\n", a);
             return 2;
         } else if (!strcmp(a, "--decoder")) decoder = v;
+        else if (!strcmp(a, "--only")) only = v;
         else if (!strcmp(a, "--data")) data = v;
         else if (!strcmp(a, "--max-notes")) {
             max_notes = strtol(v, &end, 10);
@@ -98,7 +100,7 @@ int eval_voices_main(int argc, char **argv)
     struct dirent *e;
     while ((e = readdir(d)) && nf < 256) {
         size_t len = strlen(e->d_name);
-        if (len < 6 || strcmp(e->d_name + len - 5, ".bmvf")) continue;
+        if (len < 6 || strcmp(e->d_name + len - 5, ".bmvf") || (only && !strstr(e->d_name, only))) continue;
         size_t plen = strlen(data) + len + 2;
         files[nf] = malloc(plen);
         if (!files[nf]) break;
@@ -170,13 +172,13 @@ int eval_voices_main(int argc, char **argv)
         rc = 1;
     }
     if (markdown) {
-        printf("| instrument | held out | notes | voice: distance | f0 err | loudness err | autoencoder: distance "
-               "| baseline: distance | f0 err | loudness err |\n|---|---|---|---|---|---|---|---|---|---|\n");
+        printf("| instrument | held out | notes | voice: distance | f0 err | loudness err | one point | autoencoder "
+               "| baseline: distance | f0 err | loudness err |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
     } else {
-        printf("%-24s %5s %5s | %9s %8s %8s | %9s | %9s %8s %8s\n", "instrument", "split", "notes", "voice-MSD",
-               "f0-err", "loud-err", "self-MSD", "base-MSD", "f0-err", "loud-err");
+        printf("%-24s %5s %5s | %9s %8s %8s | %9s %9s | %9s %8s %8s\n", "instrument", "split", "notes", "voice-MSD",
+               "f0-err", "loud-err", "point-MSD", "self-MSD", "base-MSD", "f0-err", "loud-err");
     }
-    double sums[2][4] = {{0}};
+    double sums[2][5] = {{0}};
     int counts[2] = {0}, worse = 0;
     for (int i = 0; i < nf; i++) {
         const struct answer *a = &res[i];
@@ -188,27 +190,29 @@ int eval_voices_main(int argc, char **argv)
         const voice_model_eval *r = &a->r;
         if (!r->notes) continue;
         if (markdown)
-            printf("| %s | %s | %zu | %.2f dB | %.2f ct | %.2f dB | %.2f dB | %.2f dB | %.2f ct | %.2f dB |\n",
+            printf("| %s | %s | %zu | %.2f dB | %.2f ct | %.2f dB | %.2f dB | %.2f dB | %.2f dB | %.2f ct | %.2f dB |\n",
                    r->instrument, r->held_out ? "instrument" : "pitches, velocity", r->notes, r->voice_msd,
-                   r->voice_f0_cents, r->voice_loud_db, r->self_msd, r->base_msd, r->base_f0_cents, r->base_loud_db);
+                   r->voice_f0_cents, r->voice_loud_db, r->point_msd, r->self_msd, r->base_msd, r->base_f0_cents,
+                   r->base_loud_db);
         else
-            printf("%-24s %5s %5zu | %7.2fdB %6.2fct %6.2fdB | %7.2fdB | %7.2fdB %6.2fct %6.2fdB%s\n", r->instrument,
-                   r->held_out ? "inst" : "p+v", r->notes, r->voice_msd, r->voice_f0_cents, r->voice_loud_db,
-                   r->self_msd, r->base_msd, r->base_f0_cents, r->base_loud_db,
+            printf("%-24s %5s %5zu | %7.2fdB %6.2fct %6.2fdB | %7.2fdB %7.2fdB | %7.2fdB %6.2fct %6.2fdB%s\n",
+                   r->instrument, r->held_out ? "inst" : "p+v", r->notes, r->voice_msd, r->voice_f0_cents,
+                   r->voice_loud_db, r->point_msd, r->self_msd, r->base_msd, r->base_f0_cents, r->base_loud_db,
                    r->voice_msd < r->base_msd ? "" : "   <- not below the baseline");
         int h = r->held_out;
         sums[h][0] += r->voice_msd;
         sums[h][1] += r->self_msd;
         sums[h][2] += r->base_msd;
+        sums[h][3] += r->point_msd;
         counts[h]++;
         worse += r->voice_msd >= r->base_msd;
     }
     printf("\n");
     for (int h = 0; h < 2; h++)
         if (counts[h])
-            printf("%s (%d instruments): voice %.2f dB, autoencoder %.2f dB, baseline %.2f dB\n",
+            printf("%s (%d instruments): voice %.2f dB (one point %.2f dB), autoencoder %.2f dB, baseline %.2f dB\n",
                    h ? "held-out instruments" : "held-out pitches and velocity", counts[h], sums[h][0] / counts[h],
-                   sums[h][1] / counts[h], sums[h][2] / counts[h]);
+                   sums[h][3] / counts[h], sums[h][1] / counts[h], sums[h][2] / counts[h]);
     printf("instruments where the voice is not below the baseline: %d; %.0f s with %ld jobs\n", worse,
            (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec), jobs);
     free(res);

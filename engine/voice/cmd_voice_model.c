@@ -72,6 +72,8 @@ int cmd_voice_train_model(int argc, char **argv)
         else if (!strcmp(a, "--noise-weight")) rc = parse_float("train-model", a, v, 0, 100, &o.noise_weight);
         else if (!strcmp(a, "--loud-weight")) rc = parse_float("train-model", a, v, 0, 100, &o.loud_weight);
         else if (!strcmp(a, "--self-context")) rc = parse_float("train-model", a, v, 0, 1, &o.self_ctx);
+        else if (!strcmp(a, "--pitch-jitter")) rc = parse_float("train-model", a, v, 0, 12, &o.pitch_jitter);
+        else if (!strcmp(a, "--augment")) rc = parse_float("train-model", a, v, 0, 1, &o.augment);
         else if (!strcmp(a, "--z-noise")) rc = parse_float("train-model", a, v, 0, 10, &o.z_noise);
         else if (!strcmp(a, "--seed")) {
             int s;

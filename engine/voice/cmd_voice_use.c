@@ -337,8 +337,8 @@ static int cmp_ev(const void *a, const void *b)
 
 int cmd_voice_render(int argc, char **argv)
 {
-    const char *spec = NULL, *out = NULL, *mid = NULL;
-    int base = 60, sweep = 0, rate = 48000;
+    const char *spec = NULL, *out = NULL, *mid = NULL, *write_mid = NULL;
+    int base = 60, sweep = 0, rate = 48000, program = 0;
     double tail = 1.2;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--out") && i + 1 < argc) out = argv[++i];
@@ -346,6 +346,8 @@ int cmd_voice_render(int argc, char **argv)
         else if (!strcmp(argv[i], "--pitch") && i + 1 < argc) base = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--rate") && i + 1 < argc) rate = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--sweep")) sweep = 1;
+        else if (!strcmp(argv[i], "--write-mid") && i + 1 < argc) write_mid = argv[++i];
+        else if (!strcmp(argv[i], "--program") && i + 1 < argc) program = atoi(argv[++i]);
         else if (argv[i][0] != '-' && !spec) spec = argv[i];
         else {
             fprintf(stderr, "bandmate voice render: unexpected '%s'; 'bandmate voice --help' explains it.\n", argv[i]);
@@ -405,6 +407,19 @@ int cmd_voice_render(int argc, char **argv)
         return 1;
     }
     qsort(ev, (size_t)nev, sizeof *ev, cmp_ev);
+    if (write_mid) { /* the same notes as MIDI (1 tick = 1 ms), for other synthesizers to play */
+        smf *m = smf_new(500);
+        int tr = m ? smf_add_track(m, "voice") : -1;
+        uint8_t pc[2] = {0xc0, (uint8_t)(program & 0x7f)};
+        if (tr >= 0) smf_add_midi(m, tr, 0, pc, 2);
+        for (int i = 0; tr >= 0 && i < nev; i++) {
+            uint8_t msg[3] = {(uint8_t)(ev[i].on ? 0x90 : 0x80), (uint8_t)ev[i].note, (uint8_t)(ev[i].on ? ev[i].vel : 0)};
+            smf_add_midi(m, tr, (uint64_t)llround(ev[i].t * 1000.0), msg, 3);
+        }
+        if (!m || tr < 0 || smf_write_file(m, write_mid, err, sizeof err) != 0)
+            fprintf(stderr, "bandmate voice render: %s.\n", m ? err : "out of memory");
+        smf_free(m);
+    }
     double end = (nev ? ev[nev - 1].t : 0) + tail;
     size_t total = (size_t)(end * rate);
     float *y = calloc(total ? total : 1, sizeof *y);

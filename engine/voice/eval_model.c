@@ -1,6 +1,7 @@
 /* eval_model.c: the decoder's resynthesis of held-out notes against the average-spectrum baseline. */
 #include "engine/voice/eval_model.h"
 #include "engine/voice/baseline.h"
+#include "engine/voice/voicedef.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -25,6 +26,8 @@ int voice_model_eval_file(const voice_model *vm, const char *path, size_t max_no
     int rc = -1, Z = vm->cfg.zdim;
     voice_analyser *a = NULL;
     voice_frame *dec = NULL, *base = NULL;
+    voice_def *def = NULL;
+    const voice_note **use = NULL;
     size_t cap = 0;
     if (!set->n_notes) {
         snprintf(err, errlen, "%s holds no notes", path);
@@ -61,6 +64,14 @@ int voice_model_eval_file(const voice_model *vm, const char *path, size_t max_no
         pitch_count[p] += used;
     }
     voice_timbre_avg_finish(&avg);
+    /* the voice's path: from the training notes, or (held out) from the notes at other pitches */
+    use = malloc(sizeof *use * set->n_notes);
+    def = malloc(sizeof *def);
+    if (!use || !def) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    int def_pitch = -2;
     a = voice_analyser_new(sr, err, errlen);
     if (!a) goto done;
     size_t want = max_notes && max_notes < n_test ? max_notes : n_test, seen = 0;
@@ -92,6 +103,23 @@ int voice_model_eval_file(const voice_model *vm, const char *path, size_t max_no
             voice_eval_frames(a, nt->audio, nt->n_audio, nt->frames, nt->n_frames, dec, nt->n_frames, &o, &res,
                               err, errlen) != 0)
             goto done;
+        r->point_msd += res.msd_db;
+        /* the voice's path at the note's pitch */
+        int want_pitch = r->held_out ? nt->pitch : -1;
+        if (want_pitch != def_pitch) {
+            size_t nu = 0;
+            for (size_t j = 0; j < set->n_notes; j++) {
+                const voice_note *other = &set->notes[j];
+                if (r->held_out ? other->pitch != nt->pitch : other->split == VOICE_SPLIT_TRAIN) use[nu++] = other;
+            }
+            if (voice_def_from_notes(vm, use, nu, "eval", NULL, def, err, errlen) != 0) goto done;
+            def_pitch = want_pitch;
+        }
+        voice_def_z(def, (float)nt->pitch, z);
+        if (voice_model_decode(vm, z, nt->frames, nt->n_frames, sr, dec, err, errlen) != 0 ||
+            voice_eval_frames(a, nt->audio, nt->n_audio, nt->frames, nt->n_frames, dec, nt->n_frames, &o, &res,
+                              err, errlen) != 0)
+            goto done;
         r->voice_msd += res.msd_db;
         r->voice_f0_cents += res.f0_cents;
         r->voice_loud_db += res.loud_db;
@@ -116,6 +144,7 @@ int voice_model_eval_file(const voice_model *vm, const char *path, size_t max_no
     if (r->notes) {
         double n = (double)r->notes;
         r->voice_msd /= n;
+        r->point_msd /= n;
         r->voice_f0_cents /= n;
         r->voice_loud_db /= n;
         r->self_msd /= n;
@@ -127,6 +156,8 @@ int voice_model_eval_file(const voice_model *vm, const char *path, size_t max_no
     }
     rc = 0;
 done:
+    free(use);
+    free(def);
     free(dec);
     free(base);
     voice_analyser_free(a);

@@ -15,9 +15,10 @@ typedef struct voice_model_eval {
     char instrument[VOICE_INSTRUMENT_NAME];
     int held_out;              /* the instrument was never trained on */
     size_t notes;
-    /* the voice: the instrument's point in the map placed by the encoder from its training notes
-     * (a held-out instrument: from its notes at every other pitch) */
+    /* the voice: the instrument's path in the map (up to four registers) placed by the encoder
+     * from its training notes (a held-out instrument: from its notes at every other pitch) */
     double voice_msd, voice_f0_cents, voice_loud_db;
+    double point_msd;          /* the same with one point for the whole instrument */
     /* the autoencoder: the note's own frames placed by the encoder */
     double self_msd, self_f0_cents, self_loud_db;
     double base_msd, base_f0_cents, base_loud_db;

@@ -69,11 +69,11 @@ float voice_frame_a_power_fast(const voice_frame *f, int sr)
 
 void voice_model_defaults(voice_model_config *c)
 {
-    c->zdim = 8;
+    c->zdim = 16;
     c->enc_hidden = 128;
     c->dec_in = 64;
     c->dec_gru = 64;
-    c->dec_hidden = 128;
+    c->dec_hidden = 96;
 }
 
 static int config_ok(const voice_model_config *c)

@@ -41,7 +41,7 @@ typedef struct voice_model_config {
     int dec_hidden;  /* decoder: dense ReLU after the GRU */
 } voice_model_config;
 
-/* The shipped sizes: z 8, encoder 128, decoder 64 -> GRU 64 -> 128. */
+/* The shipped sizes: z 16, encoder 2 x 128, decoder 64 -> GRU 64 -> 96 -> outputs. */
 void voice_model_defaults(voice_model_config *c);
 
 /* A model's parameters with views into its tensors. */

@@ -1,5 +1,6 @@
 /* train.c: the timbre autoencoder's training run over the voice data set. */
 #include "engine/voice/train.h"
+#include "engine/voice/augment.h"
 #include "engine/voice/trainer.h"
 #include "nn/nn_mem.h"
 #include "nn/nn_ops.h"
@@ -21,7 +22,7 @@ void voice_train_defaults(voice_train_opts *o)
 {
     memset(o, 0, sizeof *o);
     voice_model_defaults(&o->model);
-    o->epochs = 40;
+    o->epochs = 60;
     o->rows = 32;
     o->T = 512;
     o->ctx = 32;
@@ -32,7 +33,9 @@ void voice_train_defaults(voice_train_opts *o)
     o->loud_weight = 0.5f;
     o->z_l2 = 1e-3f;
     o->z_noise = 0.05f;
-    o->self_ctx = 0.3f;
+    o->pitch_jitter = 1.5f;
+    o->augment = 0.5f;
+    o->self_ctx = 0.6f;
     o->threads = 2;
     o->seed = 1;
 }
@@ -209,7 +212,8 @@ typedef struct batcher {
     int *seg;
     uint8_t *reset;
     const voice_frame **target;
-    float *ctx_in, *floor_db, *z_noise;
+    float *ctx_in, *floor_db, *z_noise, *pitch_shift;
+    voice_frame *frames;     /* [T * B] the targets, through each note's timbre filter */
     int n_seg;
     int *order, norder, pos; /* the epoch's note order */
 } batcher;
@@ -229,8 +233,13 @@ static int batcher_init(batcher *b, const voice_train_opts *o, int ntrain)
     b->ctx_in = malloc(sizeof(float) * (size_t)b->max_seg * b->ctx * VOICE_ENC_IN);
     b->floor_db = malloc(sizeof(float) * (size_t)b->max_seg);
     b->z_noise = malloc(sizeof(float) * (size_t)b->max_seg * b->Z);
+    b->pitch_shift = malloc(sizeof(float) * (size_t)b->max_seg);
+    b->frames = malloc(sizeof *b->frames * TB);
     b->order = malloc(sizeof(int) * (size_t)(ntrain > 0 ? ntrain : 1));
-    return b->seg && b->reset && b->target && b->ctx_in && b->floor_db && b->z_noise && b->order ? 0 : -1;
+    return b->seg && b->reset && b->target && b->ctx_in && b->floor_db && b->z_noise && b->pitch_shift && b->order &&
+                   b->frames
+               ? 0
+               : -1;
 }
 
 static void batcher_free(batcher *b)
@@ -241,6 +250,8 @@ static void batcher_free(batcher *b)
     free(b->ctx_in);
     free(b->floor_db);
     free(b->z_noise);
+    free(b->pitch_shift);
+    free(b->frames);
     free(b->order);
 }
 
@@ -255,7 +266,8 @@ static void shuffle(int *a, int n, nn_rng *r)
 }
 
 /* Fills the context of segment s for note t: ctx frames of a sibling (or itself), at random. */
-static void fill_context(batcher *b, const tdata *d, const tnote *t, int s, float self_ctx, nn_rng *r)
+static void fill_context(batcher *b, const tdata *d, const tnote *t, int s, float self_ctx,
+                         const voice_timbre_aug *aug, nn_rng *r)
 {
     const tnote *c = t;
     if (nn_rng_uniform(r) >= self_ctx || !t->npool) {
@@ -274,14 +286,16 @@ static void fill_context(batcher *b, const tdata *d, const tnote *t, int s, floa
             continue;
         }
         int k = c->pool[nn_rng_below(r, (uint32_t)c->npool)];
-        voice_enc_input(&c->n->frames[k], c->n->sample_rate, x);
+        voice_frame f;
+        voice_aug_frame(&c->n->frames[k], &f, aug, c->n->sample_rate);
+        voice_enc_input(&f, c->n->sample_rate, x);
     }
 }
 
 /* Packs notes from the order into rows (each note restarts the GRU); returns the frames filled
  * (0 when the order is used up). */
 static int batcher_fill(batcher *b, const tdata *d, const tnote *notes, float self_ctx, float z_noise,
-                        nn_rng *r)
+                        float jitter, float aug_share, nn_rng *r)
 {
     size_t TB = (size_t)b->T * b->B;
     for (size_t i = 0; i < TB; i++) {
@@ -311,15 +325,21 @@ static int batcher_fill(batcher *b, const tdata *d, const tnote *notes, float se
             const tnote *t = &notes[b->order[b->pos++]];
             int len = (int)t->n->n_frames < b->T ? (int)t->n->n_frames : b->T;
             int s = b->n_seg++;
+            voice_timbre_aug aug;
+            voice_aug_random(r, aug_share > 0 && nn_rng_uniform(r) < aug_share ? 1.0f : 0.0f, &aug);
+            float top = 0;
             for (int k = 0; k < len; k++) {
                 size_t i = (size_t)(fill + k) * b->B + row;
                 b->seg[i] = s;
-                b->target[i] = &t->n->frames[k];
+                voice_aug_frame(&t->n->frames[k], &b->frames[i], &aug, t->n->sample_rate);
+                for (int h = 0; h < VOICE_HARMONICS; h++) top = fmaxf(top, b->frames[i].harm[h]);
+                b->target[i] = &b->frames[i];
                 b->reset[i] = k == 0;
             }
-            b->floor_db[s] = t->floor_db;
-            fill_context(b, d, t, s, self_ctx, r);
+            b->floor_db[s] = aug.on ? (top > 0 ? 20.0f * log10f(top) : VOICE_FLOOR_DB) - VOICE_LOSS_RANGE_DB : t->floor_db;
+            fill_context(b, d, t, s, self_ctx, &aug, r);
             for (int z = 0; z < b->Z; z++) b->z_noise[(size_t)s * b->Z + z] = z_noise * nn_rng_normal(r);
+            b->pitch_shift[s] = jitter * (2.0f * nn_rng_uniform(r) - 1.0f);
             fill += len;
             filled += len;
             if (b->pos >= b->norder) break;
@@ -331,7 +351,7 @@ static int batcher_fill(batcher *b, const tdata *d, const tnote *notes, float se
 static voice_batch batch_view(const batcher *b, int sr, int with_noise)
 {
     voice_batch vb = {b->T, b->B, b->seg, b->reset, b->target, b->n_seg, b->ctx, b->ctx_in, b->floor_db,
-                      with_noise ? b->z_noise : NULL, sr};
+                      with_noise ? b->z_noise : NULL, with_noise ? b->pitch_shift : NULL, sr};
     return vb;
 }
 
@@ -345,7 +365,7 @@ static double validate(voice_trainer *tr, batcher *b, const tdata *d, uint64_t s
     b->pos = 0;
     double total = 0, fr = 0;
     memset(sum, 0, sizeof *sum);
-    while (batcher_fill(b, d, d->val, 0.0f, 0.0f, &r) > 0) {
+    while (batcher_fill(b, d, d->val, 0.0f, 0.0f, 0.0f, 0.0f, &r) > 0) {
         voice_loss_parts p;
         voice_batch vb = batch_view(b, d->sample_rate, 0);
         float l = voice_trainer_loss(tr, &vb, NULL, &p);
@@ -411,7 +431,7 @@ int voice_train(const voice_train_opts *o, char *err, size_t errlen)
         nn_rng dry = rng;
         b.pos = 0;
         shuffle(b.order, b.norder, &dry);
-        while (batcher_fill(&b, &d, d.train, o->self_ctx, 0.0f, &dry) > 0) per_epoch++;
+        while (batcher_fill(&b, &d, d.train, o->self_ctx, 0.0f, 0.0f, 0.0f, &dry) > 0) per_epoch++;
     }
     int64_t total = (int64_t)per_epoch * o->epochs;
     if (o->checkpoint) {
@@ -426,8 +446,13 @@ int voice_train(const voice_train_opts *o, char *err, size_t errlen)
                d.ninst, d.ntrain, d.nval, d.sample_rate);
         printf("model: z %d, encoder 2x%d, decoder %d -> GRU %d -> %d -> %d; %zu parameters\n", o->model.zdim,
                o->model.enc_hidden, o->model.dec_in, o->model.dec_gru, o->model.dec_hidden, VOICE_DEC_OUT, np);
-        printf("batches of %d x %d frames, %d per epoch, %d epochs: %lld steps\n", o->rows, o->T, per_epoch,
-               o->epochs, (long long)total);
+        printf("batches of %d x %d frames, %d per epoch, %d epochs: %lld steps; Adam %g -> %g, warm-up %d\n", o->rows,
+               o->T, per_epoch, o->epochs, (long long)total, o->lr, o->min_lr, o->warmup);
+        printf("loss: harmonics + %g noise + %g loudness (dB) + %g |z|^2; z from %d context frames (%.0f%% the note's "
+               "own), z noise %g, pitch jitter %g semitones, %.0f%% of notes through a random timbre filter, seed %llu, "
+               "%d threads\n",
+               o->noise_weight, o->loud_weight, o->z_l2, o->ctx, 100 * o->self_ctx, o->z_noise, o->pitch_jitter,
+               100 * o->augment, (unsigned long long)o->seed, nn_threads());
         fflush(stdout);
     }
     nn_schedule sched = {o->lr, o->min_lr, o->warmup, total};
@@ -448,7 +473,7 @@ int voice_train(const voice_train_opts *o, char *err, size_t errlen)
         double esum = 0, eh = 0, en = 0, el = 0;
         int64_t skip = step - (int64_t)epoch * per_epoch; /* batches already done in this epoch */
         int frames;
-        while (step < total && (frames = batcher_fill(&b, &d, d.train, o->self_ctx, o->z_noise, &er)) > 0) {
+        while (step < total && (frames = batcher_fill(&b, &d, d.train, o->self_ctx, o->z_noise, o->pitch_jitter, o->augment, &er)) > 0) {
             if (in_epoch++ < skip) continue;
             memset(grads, 0, np * sizeof(float));
             voice_loss_parts p;

@@ -20,6 +20,8 @@ typedef struct voice_train_opts {
     float lr, min_lr;
     int warmup;
     float noise_weight, loud_weight, z_l2, z_noise;
+    float pitch_jitter;        /* semitones: each note's pitch input moves by up to this, at random */
+    float augment;             /* share of notes heard through a random timbre filter (augment.h) */
     float self_ctx;            /* chance that a note's z comes from its own frames, not a sibling's */
     int threads;
     uint64_t seed;

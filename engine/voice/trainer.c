@@ -242,6 +242,7 @@ float voice_trainer_loss(voice_trainer *t, const voice_batch *b, float *grads, v
         for (int d = 0; d < Z; d++) xi[d] = t->zseg[(size_t)s * Z + d] + (b->z_noise ? b->z_noise[(size_t)s * Z + d] : 0.0f);
         const voice_frame *f = b->target[i];
         voice_dec_cond(f->f0_hz, f->loudness_db, f->since_onset_s, xi + Z);
+        if (b->pitch_shift) xi[Z] += b->pitch_shift[s] / 12.0f;
     }
     nn_dense_forward(t->a0, t->x, vm->dec_win, vm->dec_bin, (int)TB, Din, c->dec_in);
     nn_act_forward(NN_ACT_RELU, t->a0, t->a0, TB * c->dec_in);

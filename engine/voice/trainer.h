@@ -21,6 +21,8 @@ typedef struct voice_batch {
     const float *ctx_in;         /* [n_seg * ctx, VOICE_ENC_IN] encoder inputs */
     const float *floor_db;       /* [n_seg] the harmonic floor of each segment's note */
     const float *z_noise;        /* [n_seg, zdim] added to each pooled z (NULL: none) */
+    const float *pitch_shift;    /* [n_seg] semitones added to the decoder's pitch input (NULL: none):
+                                  * a note's spectrum read as that of a neighbouring pitch */
     int sample_rate;
 } voice_batch;
 
