@@ -12,7 +12,7 @@
 const int voice_env_velocity[VOICE_ENV_LAYERS] = {32, 64, 96, 127};
 
 #define VOICE_DEF_FORMAT 1
-#define TARGET_PEAK_DB (-16.0f) /* loudness a voice's velocity-100 note peaks at after its gain */
+#define TARGET_PEAK_DB (-18.0f) /* mean-square level a voice's velocity-100 note peaks at after its gain */
 
 static int seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int seterr(char *err, size_t errlen, const char *fmt, ...)
@@ -275,15 +275,30 @@ static void fill_layers(float (*c)[VOICE_ENV_HOLD], int len, const int *have)
     }
 }
 
-/* Gain so that a velocity-100 note at the reference pitch peaks at TARGET_PEAK_DB. */
-static void set_gain(voice_def *v)
+/* Gain so that a velocity-100 note at the reference pitch, decoded, peaks at TARGET_PEAK_DB of
+ * (unweighted) mean-square level: the loudness contour is A-weighted, which would make low voices
+ * far louder than high ones. */
+static void set_gain(voice_def *v, const voice_model *vm)
 {
-    float peak = VOICE_FLOOR_DB;
+    static _Thread_local voice_frame src[VOICE_ENV_HOLD], dec[VOICE_ENV_HOLD];
+    float f0 = 440.0f * exp2f((v->ref_pitch - 69.0f) / 12.0f), z[VOICE_ZDIM_MAX];
     for (int k = 0; k < VOICE_ENV_HOLD; k++) {
-        float db = voice_def_hold_db(v, 100, v->ref_pitch, k);
-        if (db > peak) peak = db;
+        memset(&src[k], 0, sizeof src[k]);
+        src[k].f0_hz = f0;
+        src[k].loudness_db = voice_def_hold_db(v, 100, v->ref_pitch, k);
+        src[k].since_onset_s = (float)k / VOICE_FRAME_RATE;
     }
-    float g = TARGET_PEAK_DB - peak;
+    voice_def_z(v, v->ref_pitch, z);
+    double peak = 0;
+    if (voice_model_decode(vm, z, src, VOICE_ENV_HOLD, 48000, dec, NULL, 0) == 0)
+        for (int k = 0; k < VOICE_ENV_HOLD; k++) {
+            double ms = 0;
+            for (int h = 0; h < VOICE_HARMONICS; h++) ms += 0.5 * dec[k].harm[h] * dec[k].harm[h];
+            for (int b = 0; b < VOICE_BANDS; b++)
+                if (dec[k].noise_db[b] > VOICE_FLOOR_DB) ms += pow(10.0, dec[k].noise_db[b] / 10.0);
+            if (ms > peak) peak = ms;
+        }
+    float g = peak > 0 ? TARGET_PEAK_DB - (float)(10.0 * log10(peak)) : 0.0f;
     v->gain_db = g < -60 ? -60 : g > 120 ? 120 : g;
 }
 
@@ -454,7 +469,7 @@ int voice_def_from_notes(const voice_model *vm, const voice_note *const *notes, 
         }
     }
     tail_slope(out);
-    set_gain(out);
+    set_gain(out, vm);
     return 0;
 }
 
@@ -557,6 +572,6 @@ int voice_def_from_recording(const voice_model *vm, const voice_frame *fr, size_
         }
     out->pitch_slope_db = 0;
     tail_slope(out);
-    set_gain(out);
+    set_gain(out, vm);
     return 0;
 }

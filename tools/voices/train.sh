@@ -3,13 +3,14 @@
 # (docs/voices.md). make voices runs it after make voices-data.
 # Usage: tools/voices/train.sh BANDMATE DATADIR OUTDIR     (OUTDIR: voices/)
 # The log of the run, with every command, goes to OUTDIR/train.log. An interrupted training
-# resumes from its checkpoint (build/voices/decoder-ckpt.bmnn) when run again.
+# resumes from its checkpoint (build/voices/decoder-ckpt.bmnn) when run again. With
+# VOICES_PLACE_ONLY=1 the decoder in OUTDIR is kept and only the voices are placed again.
 set -eu
 
 bin=$1
 data=$2
 out=$3
-epochs=${VOICES_EPOCHS:-60}
+epochs=${VOICES_EPOCHS:-120}
 ckdir=build/voices
 mkdir -p "$out" "$ckdir"
 log="$out/train.log"
@@ -25,14 +26,21 @@ cello:042-cello sax:065-alto-sax oboe:068-oboe guitar:024-acoustic-guitar-nylon 
 viola:041-viola"
 
 train="$bin voice train-model --data $data/features --out $out/decoder.bmnn --checkpoint $ckdir/decoder-ckpt.bmnn --epochs $epochs --data-sha256 $hash"
-{
-  echo "bandmate voices, trained $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(uname -m), $(nproc) cores"
-  echo "data: $data/features, sha256 of the feature files in name order: $hash"
-  echo "\$ $train"
-} > "$log"
-$train 2>&1 | tee -a "$log"
+placeonly=0
+if [ "${VOICES_PLACE_ONLY:-0}" = 1 ] && [ -f "$out/decoder.bmnn" ] && [ -f "$log" ]; then
+  sed -i '/^== placing the voices/,$d' "$log"
+  placeonly=1
+else
+  {
+    echo "bandmate voices, trained $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(uname -m), $(nproc) cores"
+    echo "data: $data/features, sha256 of the feature files in name order: $hash"
+    echo "\$ $train"
+  } > "$log"
+  $train 2>&1 | tee -a "$log"
+  rm -f "$ckdir/decoder-ckpt.bmnn"
+fi
 trained=$(date +%s)
-rm -f "$ckdir/decoder-ckpt.bmnn"
+echo "== placing the voices ($(date -u +%Y-%m-%dT%H:%M:%SZ))" >> "$log"
 for v in $voices; do
   name=${v%%:*}
   file=${v#*:}
@@ -41,4 +49,8 @@ for v in $voices; do
   $place 2>&1 | tee -a "$log"
 done
 end=$(date +%s)
-echo "training took $((trained - start)) s, placing the voices $((end - trained)) s" | tee -a "$log"
+if [ $placeonly = 1 ]; then
+  echo "placing the voices took $((end - trained)) s" | tee -a "$log"
+else
+  echo "training took $((trained - start)) s, placing the voices $((end - trained)) s" | tee -a "$log"
+fi
