@@ -22,7 +22,7 @@ void voice_train_defaults(voice_train_opts *o)
 {
     memset(o, 0, sizeof *o);
     voice_model_defaults(&o->model);
-    o->epochs = 120;
+    o->epochs = 60;
     o->rows = 32;
     o->T = 512;
     o->ctx = 32;

@@ -10,7 +10,7 @@ set -eu
 bin=$1
 data=$2
 out=$3
-epochs=${VOICES_EPOCHS:-120}
+epochs=${VOICES_EPOCHS:-60}
 ckdir=build/voices
 mkdir -p "$out" "$ckdir"
 log="$out/train.log"
