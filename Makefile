@@ -94,14 +94,14 @@ demo: deps
 fuzz:
 	@tools/deps.sh --fuzz
 	$(MAKE) BUILD=build/libfuzzer CC=clang SAN=0 \
-	  CFLAGS="-fsanitize=fuzzer-no-link,address,undefined" $(LIB)
+	  CFLAGS="-fsanitize=fuzzer-no-link,address,undefined" build/libfuzzer/libbandmate.a
 	@mkdir -p build/libfuzzer/fuzz
 	for f in $(FUZZ_SRCS); do \
 	  n=$$(basename $$f .c); \
 	  clang -std=c11 -D_GNU_SOURCE -g -O1 -I. $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \
 	    $$f build/libfuzzer/libbandmate.a $(LDLIBS) -o build/libfuzzer/fuzz/$$n || exit 1; \
 	done
-	@echo "libFuzzer targets are in build/libfuzzer/fuzz/ (run one with a corpus dir: tests/fuzz/corpus/NAME)"
+	@echo "libFuzzer targets are in build/libfuzzer/fuzz/; run one on a copy of its seeds, e.g. cp -r tests/fuzz/corpus/smf /tmp/smf && build/libfuzzer/fuzz/fuzz_smf /tmp/smf"
 
 # The default training corpus, built from Debian's mma package (docs/corpus.md).
 CORPUS_SONGS ?= 5000

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "engine/event.h"
+#include "engine/listen/listen_state.h"
 
 #include <stdint.h>
 
@@ -20,6 +21,9 @@ typedef struct bm_step_ctx {
     const uint8_t *channel;   /* MIDI channel per part */
     uint64_t *rng;            /* the session's deterministic random state */
     const double *controls;   /* live controls, indexed by enum bm_musician_control (musician.h) */
+    const bm_listen_state *heard; /* what the listener heard up to now: key, chord, performer tempo,
+                                     phrases (never NULL; roots are -1 while unknown). Phrase starts
+                                     and ends also arrive among the human events (BM_EV_PHRASE_*) */
 } bm_step_ctx;
 
 typedef struct bm_behaviour bm_behaviour;

@@ -94,6 +94,7 @@ void clock_set_rolling(bm_clock *c, int64_t frame, int rolling)
 void clock_set_source(bm_clock *c, int source)
 {
     c->map.source = source;
+    c->pf_seen = 0;
     c->mc_seen = 0;
     c->ntaps = 0;
 }
@@ -227,6 +228,36 @@ void clock_follow_transport(bm_clock *c, int64_t frame, const bm_transport_info 
     follow(c, frame, target, t->bpm);
 }
 
+void clock_follow_performer(bm_clock *c, int64_t frame, double phase_err, double bpm, double strength)
+{
+    if (c->map.source != BM_TEMPO_PERFORMER) return;
+    double elapsed = c->pf_seen && frame > c->pf_last_frame
+                         ? (double)(frame - c->pf_last_frame) * c->map.beats_per_frame
+                         : 0;
+    if (elapsed > 1) elapsed = 1;
+    c->pf_last_frame = frame;
+    c->pf_seen = 1;
+    if (!(strength > 0) || !c->map.rolling || !(bpm > 0)) return;
+    if (strength > 1) strength = 1;
+    reanchor(c, frame);
+    /* tempo: an exponential approach (time constant half a beat at full strength), rate-limited */
+    double cur = c->map.bpm;
+    double step = (clamp_bpm(bpm) - cur) * (1.0 - exp(-2.0 * strength * elapsed));
+    double lim = 0.10 * cur * elapsed;
+    if (step > lim) step = lim;
+    if (step < -lim) step = -lim;
+    c->map.bpm = clamp_bpm(cur + step);
+    /* phase: bend the rate so the error closes in about 1/strength beats */
+    if (!(phase_err >= -0.5)) phase_err = -0.5; /* also catches NaN */
+    if (phase_err > 0.5) phase_err = 0.5;
+    double base = base_rate(&c->map);
+    double horizon = c->map.sample_rate * 60.0 / c->map.bpm / strength;
+    double corr = phase_err / horizon;
+    if (corr > 0.15 * base) corr = 0.15 * base;
+    if (corr < -0.15 * base) corr = -0.15 * base;
+    c->map.beats_per_frame = base + corr;
+}
+
 void clock_fill_transport(const bm_clock *c, int64_t frame, double ticks_per_beat, bm_transport_info *t)
 {
     double beat = clock_beat_at(c, frame);
@@ -280,6 +311,7 @@ static void pack(const bm_clock_map *m, uint64_t w[10])
 
 static void unpack(const uint64_t w[10], bm_clock_map *m)
 {
+    memset(m, 0, sizeof *m); /* padding too: copies of the same map compare equal */
     memcpy(&m->sample_rate, &w[0], 8);
     memcpy(&m->anchor_frame, &w[1], 8);
     memcpy(&m->anchor_beat, &w[2], 8);

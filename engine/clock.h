@@ -53,6 +53,9 @@ typedef struct bm_clock {
     /* tap tempo */
     int64_t taps[5];
     int ntaps;
+    /* performer following */
+    int64_t pf_last_frame;
+    int pf_seen;
     /* published copy for other threads (seqlock) */
     atomic_uint pub_seq;
     _Atomic uint64_t pub_words[10];
@@ -102,6 +105,13 @@ void clock_midi_song_position(bm_clock *c, int64_t frame, int sixteenths);
 
 /* Tap tempo: a tap at a frame; returns 1 when it set a new tempo (from the second tap on). */
 int clock_tap(bm_clock *c, int64_t frame);
+
+/* Performer following (BM_TEMPO_PERFORMER), called once a period: bends the nominal tempo towards
+ * bpm and the beat phase by phase_err (the performer's beat position minus the clock's, wrapped to
+ * [-0.5, 0.5] beats) with a strength 0..1 (0 ignores; 1 converges within about a beat). It never
+ * jumps and never runs backwards: the tempo moves by at most 10 % per beat and the phase bend
+ * keeps the rate within 15 % of the nominal tempo. */
+void clock_follow_performer(bm_clock *c, int64_t frame, double phase_err, double bpm, double strength);
 
 /* JACK transport follow: called once a period with the transport state at its first frame. */
 void clock_follow_transport(bm_clock *c, int64_t frame, const bm_transport_info *t);

@@ -1,6 +1,8 @@
 /* cmd_run.c: `bandmate run`: play live on a JACK server until stopped. */
 #include "engine/cli.h"
+#include "engine/behaviour.h"
 #include "engine/cli_util.h"
+#include "engine/control/control.h"
 #include "engine/jack_driver.h"
 #include "engine/keys.h"
 #include "engine/patch.h"
@@ -10,6 +12,8 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +33,9 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
+    char modes[256] = "";
+    for (int i = 0; bm_mode_names[i]; i++)
+        snprintf(modes + strlen(modes), sizeof modes - strlen(modes), "%s%s", i ? ", " : "", bm_mode_names[i]);
     fprintf(f,
             "usage: bandmate run [PATCH] [options]\n"
             "\n"
@@ -47,9 +54,24 @@ static void usage(FILE *f)
             "  --midi-out PORT      send the band's MIDI to this JACK port (repeatable)\n"
             "  --pm-in NAME         a hardware MIDI input, by part of its name (see 'bandmate devices')\n"
             "  --pm-out NAME        a hardware MIDI output, by part of its name\n"
-            "  --mode NAME          the band's mode (echo, silent)\n"
+            "  --mode NAME          the band's mode (%s)\n"
+            "  --script FILE        run this Lua behaviour script (instead of the patch's)\n"
+            "  --no-script          run no script, even if the patch names one\n"
+            "  --no-watch           do not reload the script when its file changes\n"
+            "  --osc-port N         the OSC port, UDP (default 57140; 0: any free port)\n"
+            "  --osc-bind ADDR      the address OSC listens on (default: every IPv4 interface)\n"
+            "  --osc-allow ADDR     accept OSC only from this address or network, like\n"
+            "                       192.168.1.0/24 (repeatable; default: from anyone)\n"
+            "  --osc-tcp            accept OSC over TCP as well, on the same port number\n"
+            "  --osc-lua            run Lua code sent to /bm/lua (off unless asked for)\n"
+            "  --no-osc             no OSC server\n"
             "  --tempo BPM          starting tempo\n"
-            "  --tempo-source SRC   internal, jack (follow JACK transport) or midi_clock\n"
+            "  --tempo-source SRC   internal, jack (follow JACK transport), midi_clock or performer\n"
+            "                       (follow the performer's beat, from MIDI notes and audio onsets)\n"
+            "  --follow X           how tightly to follow the performer's tempo, 0..1 (default 1)\n"
+            "  --listen MODE        listen to an audio input: off, mono (voice, sax, a guitar line:\n"
+            "                       notes) or poly (chords: onsets and harmony)\n"
+            "  --listen-input N     which audio input to listen to: 1 or 2 (default 1)\n"
             "  --timebase-master    give JACK transport bandmate's bars and beats\n"
             "  --midi-clock-out     send MIDI clock (24 ppqn) on the MIDI output\n"
             "  --monitor            play the performer's MIDI through bandmate's keys too\n"
@@ -64,7 +86,9 @@ static void usage(FILE *f)
             "Keys while it plays (in a terminal): t tap tempo, space start/stop, + and - tempo,\n"
             "m next mode, p panic (all notes off), q quit.\n"
             "\n"
-            "Exit status: 0 when stopped, 1 when it could not start, 3 when the JACK server went away.\n");
+            "Exit status: 0 when stopped, 1 when it could not start, 3 when the JACK server went away.\n"
+            "OSC addresses: docs/osc.md; scripts: docs/lua.md; patches: docs/patches.md.\n",
+            modes);
 }
 
 int cmd_run(int argc, char **argv)
@@ -81,14 +105,25 @@ int cmd_run(int argc, char **argv)
         {"record", required_argument, 0, 'r'},     {"no-record", no_argument, 0, 'R'},
         {"duration", required_argument, 0, 'd'},   {"status", no_argument, 0, 's'},
         {"quiet", no_argument, 0, 'q'},            {"seed", required_argument, 0, 'e'},
-        {"help", no_argument, 0, 'h'},             {0, 0, 0, 0}};
+        {"script", required_argument, 0, 1001},    {"no-script", no_argument, 0, 1002},
+        {"no-watch", no_argument, 0, 1003},        {"osc-port", required_argument, 0, 1004},
+        {"osc-bind", required_argument, 0, 1005},  {"osc-allow", required_argument, 0, 1006},
+        {"osc-tcp", no_argument, 0, 1007},         {"osc-lua", no_argument, 0, 1008},
+        {"no-osc", no_argument, 0, 1009},
+        {"help", no_argument, 0, 'h'},             {"listen", required_argument, 0, 'l'},
+        {"listen-input", required_argument, 0, 'N'}, {"follow", required_argument, 0, 'f'},
+        {0, 0, 0, 0}};
     bm_jack_opts jo = {0};
     const char *outs[2] = {0}, *ins[2] = {0}, *pm_in = NULL, *pm_out = NULL, *mode = NULL;
     const char *record_dir = "recordings", *source = NULL;
     int nouts = 0, nins = 0, record = 1, status_forced = 0, quiet = 0, monitor = 0, clock_out = 0;
-    double tempo = 0, duration = 0, audio_inputs = -1;
+    double tempo = 0, duration = 0, audio_inputs = -1, follow = -1, listen_input = 0;
+    const char *listen = NULL;
     uint64_t seed = 0;
     int have_seed = 0;
+    const char *script = NULL, *osc_bind = NULL, *allow_args[OSC_NET_MAX_ALLOW];
+    int no_script = 0, no_watch = 0, osc_tcp = 0, osc_lua = 0, no_osc = 0, n_allow = 0;
+    double osc_port = -1;
     optind = 1;
     opterr = 0;
     int c;
@@ -128,6 +163,24 @@ int cmd_run(int argc, char **argv)
         case 's': status_forced = 1; break;
         case 'q': quiet = 1; break;
         case 'e': if (cli_u64("run", "--seed", optarg, &seed)) return 2; have_seed = 1; break;
+        case 1001: script = optarg; break;
+        case 1002: no_script = 1; break;
+        case 1003: no_watch = 1; break;
+        case 1004: if (cli_number("run", "--osc-port", optarg, 0, 65535, &osc_port)) return 2; break;
+        case 1005: osc_bind = optarg; break;
+        case 1006:
+            if (n_allow == OSC_NET_MAX_ALLOW) {
+                fprintf(stderr, "bandmate run: --osc-allow takes %d addresses at most.\n", OSC_NET_MAX_ALLOW);
+                return 2;
+            }
+            allow_args[n_allow++] = optarg;
+            break;
+        case 1007: osc_tcp = 1; break;
+        case 1008: osc_lua = 1; break;
+        case 1009: no_osc = 1; break;
+        case 'l': listen = optarg; break;
+        case 'N': if (cli_number("run", "--listen-input", optarg, 1, 2, &listen_input)) return 2; break;
+        case 'f': if (cli_number("run", "--follow", optarg, 0, 1, &follow)) return 2; break;
         case 'h': usage(stdout); return 0;
         default:
             fprintf(stderr, "bandmate run: '%s' is not an option here; 'bandmate run --help' lists them.\n",
@@ -159,11 +212,22 @@ int cmd_run(int argc, char **argv)
         if (!strcmp(source, "internal")) cfg.tempo_source = BM_TEMPO_INTERNAL;
         else if (!strcmp(source, "jack")) cfg.tempo_source = BM_TEMPO_JACK;
         else if (!strcmp(source, "midi_clock")) cfg.tempo_source = BM_TEMPO_MIDI_CLOCK;
+        else if (!strcmp(source, "performer")) cfg.tempo_source = BM_TEMPO_PERFORMER;
         else {
-            fprintf(stderr, "bandmate run: --tempo-source '%s' is not one of internal, jack, midi_clock.\n", source);
+            fprintf(stderr, "bandmate run: --tempo-source '%s' is not one of internal, jack, midi_clock, performer.\n", source);
             return 2;
         }
     }
+    if (listen) {
+        int m = listen_audio_from_name(listen);
+        if (m < 0) {
+            fprintf(stderr, "bandmate run: --listen '%s' is not one of off, mono, poly.\n", listen);
+            return 2;
+        }
+        cfg.listen.audio = m;
+    }
+    if (listen_input > 0) cfg.listen.input = (int)listen_input - 1;
+    if (follow >= 0) cfg.listen.follow = follow;
     jo.audio_inputs = audio_inputs >= 0 ? (int)audio_inputs : patch.audio_inputs;
     for (int i = 0; i < 2; i++) {
         jo.audio_out[i] = outs[i] ? outs[i] : (patch.connect_audio_out[i][0] ? patch.connect_audio_out[i] : NULL);
@@ -171,12 +235,52 @@ int cmd_run(int argc, char **argv)
     }
     if (nouts == 1) jo.audio_out[1] = NULL;
     if (nins > jo.audio_inputs) jo.audio_inputs = nins;
+    if (cfg.listen.audio != BM_LISTEN_OFF && jo.audio_inputs < cfg.listen.input + 1) {
+        if (audio_inputs >= 0) {
+            fprintf(stderr, "bandmate run: listening to audio input %d needs --audio-inputs %d or more.\n",
+                    cfg.listen.input + 1, cfg.listen.input + 1);
+            return 2;
+        }
+        jo.audio_inputs = cfg.listen.input + 1;
+    }
     if (!jo.n_midi_in)
         for (int i = 0; i < patch.n_midi_in; i++) jo.midi_in[jo.n_midi_in++] = patch.connect_midi_in[i];
     if (!jo.n_midi_out)
         for (int i = 0; i < patch.n_midi_out; i++) jo.midi_out[jo.n_midi_out++] = patch.connect_midi_out[i];
     if (!pm_in && patch.pm_input[0]) pm_in = patch.pm_input;
     if (!pm_out && patch.pm_output[0]) pm_out = patch.pm_output;
+    if (patch.auto_connect) jo.auto_connect = 1;
+
+    /* the control thread: OSC and the script */
+    bm_control_opts co;
+    control_opts_defaults(&co);
+    co.osc = !no_osc;
+    int port_chosen = osc_port >= 0 || patch.osc_port > 0;
+    co.net.port = osc_port >= 0 ? (int)osc_port : patch.osc_port > 0 ? patch.osc_port : BM_OSC_DEFAULT_PORT;
+    co.net.bind = osc_bind ? osc_bind : patch.osc_bind[0] ? patch.osc_bind : NULL;
+    co.net.tcp = osc_tcp || patch.osc_tcp;
+    co.osc_lua = osc_lua || patch.osc_lua;
+    for (int i = 0; i < (n_allow ? n_allow : patch.n_osc_allow); i++) {
+        const char *a = n_allow ? allow_args[i] : patch.osc_allow[i];
+        if (osc_allow_parse(a, &co.net.allow[co.net.nallow++], err, sizeof err) != 0) {
+            fprintf(stderr, "bandmate run: --osc-allow: %s.\n", err);
+            return 2;
+        }
+    }
+    co.script = no_script ? NULL : script ? script : patch.script[0] ? patch.script : NULL;
+    if (co.script && access(co.script, R_OK) != 0) {
+        fprintf(stderr, "bandmate run: the script %s does not exist or cannot be read.\n", co.script);
+        return 1;
+    }
+    if (co.script && control_check_script(co.script, err, sizeof err) != 0) {
+        fprintf(stderr, "bandmate run: the script has an error: %s.\n", err);
+        return 1;
+    }
+    co.script_allow = patch.script_allow;
+    if (patch.script_memory_mb > 0) co.script_memory = (size_t)(patch.script_memory_mb * 1048576.0);
+    if (patch.script_budget_ms > 0) co.script_budget_ms = patch.script_budget_ms;
+    co.watch = !no_watch;
+    co.quiet = 0;
 
     bm_jack *jack = jack_driver_open(&jo, err, sizeof err);
     if (!jack) {
@@ -229,7 +333,18 @@ int cmd_run(int argc, char **argv)
 
     int rc = 0;
     bm_pm *pm = NULL;
-    /* keep the engine's pages in memory, and fault them in before the first period */
+    /* A script's memory comes from the heap and stays there (no mmap or munmap while playing: they
+     * hold the memory-map lock that the JACK thread's shared futexes need), and the heap is grown
+     * now to hold it; then keep every page in memory, faulted in before the first period. */
+    if (co.script || co.osc_lua) {
+        mallopt(M_MMAP_THRESHOLD, 32 << 20);
+        mallopt(M_TRIM_THRESHOLD, INT_MAX);
+        mallopt(M_TOP_PAD, 4 << 20);
+        size_t reserve = co.script_memory + (4u << 20);
+        void *heap = malloc(reserve);
+        if (heap) memset(heap, 0, reserve);
+        free(heap);
+    }
     mlockall(MCL_CURRENT | MCL_FUTURE);
     engine_prefault(e);
     if (engine_start_musician_thread(e) != 0) {
@@ -247,16 +362,38 @@ int cmd_run(int argc, char **argv)
         fprintf(stderr, "bandmate run: %s.\n", err);
         rc = 1;
     }
+    bm_control *ctl = NULL;
+    if (rc == 0) {
+        ctl = control_create(e, jack, &patch, &co, err, sizeof err);
+        if (!ctl && co.osc && !port_chosen && strstr(err, "in use")) {
+            /* the default port is taken (another bandmate?): play on without OSC rather than not at all */
+            fprintf(stderr, "bandmate run: OSC is off: %s.\n", err);
+            co.osc = 0;
+            ctl = control_create(e, jack, &patch, &co, err, sizeof err);
+        }
+        if (!ctl || control_start(ctl, err, sizeof err) != 0) {
+            fprintf(stderr, "bandmate run: %s.\n", err);
+            rc = 1;
+        }
+    }
     if (rc == 0) {
         int show = !quiet && (status_forced || isatty(STDOUT_FILENO));
         if (!quiet) {
             printf("bandmate is playing as JACK client '%s' (%.0f Hz, %u frames), patch '%s', mode %s.\n",
                    jack_driver_client_name(jack), cfg.sample_rate, jack_driver_buffer_size(jack), patch.name, cfg.mode);
             if (record) printf("recording to %s and %s\n", mid_path, wav_path);
+            if (control_osc_port(ctl))
+                printf("OSC on UDP port %d%s%s (docs/osc.md)\n", control_osc_port(ctl), co.net.tcp ? " and TCP" : "",
+                       co.osc_lua ? ", Lua over OSC allowed" : "");
+            if (co.script) printf("script %s%s\n", co.script, control_script_running(ctl) ? "" : " (stopped: its init() failed)");
+            if (patch.model[0])
+                printf("the patch names the model %s: bandmate cannot play trained models yet, so the band plays mode %s\n",
+                       patch.model, cfg.mode);
             fflush(stdout);
         }
         bm_status st;
         status_init(&st, e, jack, cfg.mode);
+        control_attach_status(ctl, &st);
         if (!quiet && keys_start())
             printf("keys: t tap tempo, space start/stop, + - tempo, m mode, p panic, q quit\n");
         struct timespec t0, t;
@@ -264,7 +401,7 @@ int cmd_run(int argc, char **argv)
         double last_status = 0;
         char why[256];
         while (!stop_requested) {
-            usleep(20000);
+            control_poll(ctl, 20);
             engine_collect_garbage(e);
             if (keys_poll(e, st.mode, sizeof st.mode)) break;
             status_poll(&st);
@@ -287,8 +424,9 @@ int cmd_run(int argc, char **argv)
         if (show) printf("\n");
         if (!quiet) status_summary(&st, stdout);
     }
-    /* stop the sources first, then save everything they produced, then free the engine whose
-     * rings the recorder reads */
+    /* the script's cleanup() runs while the engine still plays; then stop the sources, then save
+     * everything they produced, then free the engine whose rings the recorder reads */
+    control_destroy(ctl);
     pm_driver_close(pm);
     jack_driver_close(jack);
     if (rec) {

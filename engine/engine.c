@@ -28,8 +28,11 @@ struct bm_engine {
     ring *cmd, *human, *band, *mcmd, *feedback, *rec_events, *rec_audio, *trash, *mtrash, *ext_midi;
     ring *ext_out;                  /* MIDI out for hardware devices (bm_event with frame) */
     ring *plan;                     /* the musician's planned notes, for status and visuals */
+    ring *ctl_events;               /* band events from the control thread (scripts, OSC) */
     atomic_int ext_out_on;
     bm_musician musician;
+    bm_listener *listener;
+    bm_event listen_buf[64];        /* performer events the listener found in a block */
     bm_instrument *inst[BM_NUM_PARTS];
     bm_instrument *fading[BM_NUM_PARTS];
     uint32_t audio_on;
@@ -85,6 +88,7 @@ void engine_config_defaults(bm_engine_config *c)
     c->instrument[BM_PART_DRUMS] = -1;
     c->instrument[BM_PART_COMPING] = BM_CLASSIC_KEYS;
     c->instrument[BM_PART_LEAD] = BM_CLASSIC_LEAD;
+    listen_config_defaults(&c->listen);
 }
 
 static void set_pan(bm_engine *e, int p, float pan)
@@ -137,9 +141,11 @@ bm_engine *engine_create(const bm_engine_config *cfg, char *err, size_t errlen)
     e->ext_midi = ring_create(sizeof(bm_event), 1024);
     e->ext_out = ring_create(sizeof(bm_event), 2048);
     e->plan = ring_create(sizeof(bm_event), 1024);
+    e->ctl_events = ring_create(sizeof(bm_event), 2048);
     atomic_init(&e->ext_out_on, 0);
     if (!e->cmd || !e->human || !e->band || !e->mcmd || !e->feedback || !e->rec_events ||
-        !e->rec_audio || !e->trash || !e->mtrash || !e->ext_midi || !e->ext_out || !e->plan)
+        !e->rec_audio || !e->trash || !e->mtrash || !e->ext_midi || !e->ext_out || !e->plan ||
+        !e->ctl_events)
         goto oom;
     for (int p = 0; p < BM_NUM_PARTS; p++) {
         e->part_buf[p] = calloc(BM_MAX_BLOCK, sizeof(float));
@@ -152,6 +158,11 @@ bm_engine *engine_create(const bm_engine_config *cfg, char *err, size_t errlen)
     if (!e->rec_buf) goto oom;
     e->audio_on = cfg->audio_parts | (cfg->monitor_human ? 1u << BM_PART_HUMAN : 0);
     e->master = cfg->master_gain;
+    e->listener = listener_create(&cfg->listen, cfg->sample_rate, cfg->bpm, err, errlen);
+    if (!e->listener) {
+        engine_destroy(e);
+        return NULL;
+    }
     e->lookahead_frames = (int64_t)(cfg->lookahead_ms * 1e-3 * cfg->sample_rate);
     if (e->lookahead_frames < 1) e->lookahead_frames = 1;
     bm_behaviour *b = behaviour_create(cfg->mode);
@@ -164,6 +175,7 @@ bm_engine *engine_create(const bm_engine_config *cfg, char *err, size_t errlen)
                   cfg->channel, cfg->seed);
     e->musician.human_role = cfg->human_role;
     e->musician.plan = e->plan;
+    e->musician.listener = e->listener;
     e->last_wake_step = INT64_MIN;
     e->last_beat = INT64_MIN;
     e->was_rolling = 1;
@@ -189,7 +201,15 @@ void engine_destroy(bm_engine *e)
         pthread_join(e->musician_thread, NULL);
     }
     engine_collect_garbage(e);
+    /* behaviours and instruments still waiting in the command rings were never taken over */
+    bm_musician_cmd mc;
+    while (e->mcmd && ring_pop(e->mcmd, &mc) == 0)
+        if (mc.type == BM_MCMD_SET_BEHAVIOUR && mc.ptr) ((bm_behaviour *)mc.ptr)->ops->destroy(mc.ptr);
+    bm_command cc;
+    while (e->cmd && ring_pop(e->cmd, &cc) == 0)
+        if (cc.type == BM_CMD_INSTRUMENT && cc.ptr) instrument_destroy(cc.ptr);
     musician_deinit(&e->musician);
+    listener_destroy(e->listener);
     for (int p = 0; p < BM_NUM_PARTS; p++) {
         instrument_destroy(e->inst[p]);
         instrument_destroy(e->fading[p]);
@@ -198,7 +218,7 @@ void engine_destroy(bm_engine *e)
     free(e->rec_buf);
     free(e->sched);
     ring *rings[] = {e->cmd, e->human, e->band, e->mcmd, e->feedback, e->rec_events, e->rec_audio,
-                     e->trash, e->mtrash, e->ext_midi, e->ext_out, e->plan};
+                     e->trash, e->mtrash, e->ext_midi, e->ext_out, e->plan, e->ctl_events};
     for (size_t i = 0; i < sizeof rings / sizeof rings[0]; i++)
         if (rings[i]) ring_destroy(rings[i]);
     sem_destroy(&e->musician_wake);
@@ -296,6 +316,8 @@ static void apply_commands(bm_engine *e)
             swap_instrument(e, c.part, c.ptr);
             break;
         case BM_CMD_TEMPO_SOURCE:
+            if (e->clock.map.source == BM_TEMPO_PERFORMER) /* leave the performer's bend behind */
+                clock_set_tempo(&e->clock, e->frame, e->clock.map.bpm);
             clock_set_source(&e->clock, (int)c.value);
             break;
         case BM_CMD_METER:
@@ -316,12 +338,31 @@ static void apply_commands(bm_engine *e)
             feedback(e, &ev);
             break;
         }
+        case BM_CMD_END_PHRASE:
+            listener_end_phrase(e->listener);
+            break;
+        case BM_CMD_FOLLOW:
+            listener_set_follow(e->listener, c.value);
+            break;
         }
     }
 }
 
+/* A performer event (from MIDI or found in audio) with its frame: stamped in beats, then to the
+ * musician, the recorder, the feedback ring and the listener. */
+static void route_human(bm_engine *e, bm_event *ev)
+{
+    ev->beat = clock_beat_at(&e->clock, ev->frame);
+    if (ring_push(e->human, ev) != 0)
+        atomic_fetch_add_explicit(&e->stats.dropped_events, 1, memory_order_relaxed);
+    record(e, ev);
+    feedback(e, ev);
+    if (ev->type == BM_EV_NOTE_ON) atomic_fetch_add_explicit(&e->stats.human_notes, 1, memory_order_relaxed);
+    listener_hear(e->listener, ev);
+}
+
 /* A performer event (JACK MIDI in or hardware MIDI) at a frame: to the clock, the musician, the
- * recorder, the feedback ring, and the human part's instrument when monitored. */
+ * recorder, the feedback ring, the listener, and the human part's instrument when monitored. */
 static int take_human(bm_engine *e, const uint8_t *bytes, int n, int64_t frame, bm_event *slot)
 {
     if (n >= 3 && bytes[0] == 0xf2) {
@@ -336,12 +377,7 @@ static int take_human(bm_engine *e, const uint8_t *bytes, int n, int64_t frame, 
     }
     ev.part = BM_PART_HUMAN;
     ev.frame = frame;
-    ev.beat = clock_beat_at(&e->clock, frame);
-    if (ring_push(e->human, &ev) != 0)
-        atomic_fetch_add_explicit(&e->stats.dropped_events, 1, memory_order_relaxed);
-    record(e, &ev);
-    feedback(e, &ev);
-    if (ev.type == BM_EV_NOTE_ON) atomic_fetch_add_explicit(&e->stats.human_notes, 1, memory_order_relaxed);
+    route_human(e, &ev);
     *slot = ev;
     return 1;
 }
@@ -415,9 +451,20 @@ static void process_block(bm_engine *e, const bm_io *io, uint32_t at, uint32_t n
     if (!(e->audio_on & (1u << BM_PART_HUMAN)) && !(e->cfg.midi_out_parts & (1u << BM_PART_HUMAN)))
         nev = 0;
 
+    /* the performer's audio: notes (or onsets) stamped at their estimated true start; they are
+     * heard and recorded, never played (the performer's own sound is the input itself) */
+    const float *listen_in = e->cfg.listen.audio != BM_LISTEN_OFF ? io->audio_in[e->cfg.listen.input] : NULL;
+    if (listen_in) {
+        int na = listener_audio(e->listener, &e->clock, listen_in + at, n, start, e->listen_buf, 64);
+        for (int i = 0; i < na; i++) route_human(e, &e->listen_buf[i]);
+    }
+
     /* the band: new events from the musician into the scheduler, then what is due now */
     bm_event b;
     while (ring_pop(e->band, &b) == 0)
+        if (sched_insert(e->sched, &b) != 0)
+            atomic_fetch_add_explicit(&e->stats.dropped_events, 1, memory_order_relaxed);
+    while (ring_pop(e->ctl_events, &b) == 0)
         if (sched_insert(e->sched, &b) != 0)
             atomic_fetch_add_explicit(&e->stats.dropped_events, 1, memory_order_relaxed);
     nev += sched_collect(e->sched, &e->clock, start, n, e->evbuf + nev, max_ev - nev);
@@ -480,6 +527,11 @@ static void process_block(bm_engine *e, const bm_io *io, uint32_t at, uint32_t n
         }
     }
     render_parts(e, pos, n);
+    const float *mix_in = e->cfg.listen.mix_input ? io->audio_in[e->cfg.listen.input] : NULL;
+    if (mix_in) {
+        float g = e->cfg.listen.input_gain;
+        for (uint32_t i = 0; i < n; i++) e->part_buf[BM_PART_HUMAN][i] += g * mix_in[at + i];
+    }
 
     /* mix */
     float *outl = io->audio_out[0] ? io->audio_out[0] + at : NULL;
@@ -514,6 +566,21 @@ static void process_block(bm_engine *e, const bm_io *io, uint32_t at, uint32_t n
             e->fading[p] = NULL;
     }
     atomic_store_explicit(&e->stats.active_voices, voices, memory_order_relaxed);
+
+    /* the listener: phrase boundaries, the performer's tempo into the clock, its snapshot */
+    int tempo_changed = 0;
+    int np = listener_tick(e->listener, &e->clock, start + n, e->listen_buf, 64, &tempo_changed);
+    for (int i = 0; i < np; i++) {
+        bm_event *ev = &e->listen_buf[i];
+        if (ring_push(e->human, ev) != 0)
+            atomic_fetch_add_explicit(&e->stats.dropped_events, 1, memory_order_relaxed);
+        feedback(e, ev);
+    }
+    if (tempo_changed) {
+        e->frame = start + n; /* the tempo event is stamped where the change was made */
+        tempo_event(e);
+        e->frame = start;
+    }
 
     /* beats for feedback; a wake-up for the musician when a step falls due */
     double b0 = clock_beat_at(&e->clock, start + n);
@@ -610,11 +677,13 @@ void engine_prefault(bm_engine *e)
     memset(e->evbuf, 0, sizeof e->evbuf);
     memset(e->sched->by_frame, 0, 2 * e->sched->capacity * sizeof(sched_item));
     /* run the process function on silence; then restore a fresh start */
-    static float l[256], r[256];
+    static float l[256], r[256], in[256];
     bm_io io = {0};
     io.nframes = 256;
     io.audio_out[0] = l;
     io.audio_out[1] = r;
+    io.audio_in[0] = io.audio_in[1] = in;
+    listener_prefault(e->listener);
     int record = e->cfg.record;
     e->cfg.record = 0;
     for (int i = 0; i < 8; i++) {
@@ -622,6 +691,7 @@ void engine_prefault(bm_engine *e)
         engine_process(e, &io);
     }
     e->cfg.record = record;
+    listener_prefault(e->listener);
     e->started = 0;
     e->last_beat = INT64_MIN;
     e->last_wake_step = INT64_MIN;
@@ -675,6 +745,13 @@ int engine_command(bm_engine *e, const bm_command *cmd) { return ring_push(e->cm
 
 int engine_musician_command(bm_engine *e, const bm_musician_cmd *cmd) { return ring_push(e->mcmd, cmd); }
 
+int engine_play_event(bm_engine *e, const bm_event *ev) { return ring_push(e->ctl_events, ev); }
+
+int engine_commands_applied(bm_engine *e)
+{
+    return ring_count(e->cmd) == 0 && ring_count(e->ctl_events) == 0 && ring_count(e->mcmd) == 0;
+}
+
 int engine_panic(bm_engine *e)
 {
     bm_musician_cmd reset = {BM_MCMD_RESET, 0, 0, NULL, 0};
@@ -682,6 +759,22 @@ int engine_panic(bm_engine *e)
     int a = engine_musician_command(e, &reset), b = engine_command(e, &panic);
     return a == 0 && b == 0 ? 0 : -1;
 }
+
+int engine_end_phrase(bm_engine *e)
+{
+    bm_command c = {BM_CMD_END_PHRASE, 0, 0, NULL};
+    return engine_command(e, &c);
+}
+
+int engine_set_follow(bm_engine *e, double strength)
+{
+    bm_command c = {BM_CMD_FOLLOW, 0, strength, NULL};
+    return engine_command(e, &c);
+}
+
+void engine_listen_state(bm_engine *e, bm_listen_state *out) { listener_read(e->listener, out); }
+
+bm_listener *engine_listener(bm_engine *e) { return e->listener; }
 
 int engine_set_mode(bm_engine *e, const char *mode, char *err, size_t errlen)
 {
@@ -724,6 +817,11 @@ int engine_external_midi(bm_engine *e, int64_t frame, const uint8_t *bytes, int 
 }
 
 const bm_engine_stats *engine_stats(bm_engine *e) { return &e->stats; }
+
+double engine_musician_control(bm_engine *e, int which)
+{
+    return which >= 0 && which < BM_NUM_CONTROLS ? e->musician.controls[which] : 0;
+}
 
 const bm_musician_stats *engine_musician_stats(bm_engine *e) { return &e->musician.stats; }
 

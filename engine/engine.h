@@ -6,6 +6,7 @@
 
 #include "engine/clock.h"
 #include "engine/event.h"
+#include "engine/listen/listener.h"
 #include "engine/musician.h"
 #include "engine/ring.h"
 #include "engine/synth.h"
@@ -42,6 +43,7 @@ typedef struct bm_engine_config {
     char voice[BM_NUM_PARTS][128];    /* a neural voice spec per part ("" : the classic preset; see
                                          engine/voice/voice_bank.h); one that cannot load falls back
                                          to the classic preset with one message */
+    bm_listen_config listen;          /* audio analysis, tempo following, phrases (listen_state.h) */
 } bm_engine_config;
 
 /* Commands from the control thread (one producer) to the process thread. */
@@ -58,6 +60,8 @@ enum bm_command_type {
     BM_CMD_TEMPO_SOURCE,  /* value: enum bm_tempo_source */
     BM_CMD_METER,         /* part: beats per bar, value: beat unit */
     BM_CMD_XRUN,          /* from the driver: an xrun happened (for feedback and counts) */
+    BM_CMD_END_PHRASE,    /* the performer's phrase ends now (end of call) */
+    BM_CMD_FOLLOW,        /* value: tempo follow strength 0..1 (tempo source performer) */
     BM_CMD_MORPH,         /* part, value: a neural voice's morph position x (0..1) */
     BM_CMD_MORPH_Y,       /* part, value: its y (0..1; between four voices) */
 };
@@ -152,9 +156,30 @@ int engine_command(bm_engine *e, const bm_command *cmd);
 /* Sends a command to the musician; 0 or -1. Control thread. */
 int engine_musician_command(bm_engine *e, const bm_musician_cmd *cmd);
 
+/* Queues a band event from the control thread (scripts, OSC notes), stamped in frames or in beats
+ * (BM_EVF_BEAT) with part and channel set; the process thread plays it at its time as it plays the
+ * musician's. 0, or -1 when the ring is full. Control thread (the one producer). */
+int engine_play_event(bm_engine *e, const bm_event *ev);
+
+/* 1 when the process thread has taken every command and event sent so far. Control thread. */
+int engine_commands_applied(bm_engine *e);
+
 /* Panic: the musician forgets what it heard, planned notes are dropped, every instrument fades out
  * in 5 ms, and all-notes-off goes to every part's MIDI channel. Control thread. 0 or -1. */
 int engine_panic(bm_engine *e);
+
+/* Ends the performer's current phrase now (the end-of-call control); 0 or -1. Control thread. */
+int engine_end_phrase(bm_engine *e);
+
+/* Sets how tightly the clock follows the performer's tempo (0 ignore .. 1 tight; it takes effect
+ * with the tempo source performer); 0 or -1. Control thread. */
+int engine_set_follow(bm_engine *e, double strength);
+
+/* What the listener heard (key, chord, performer tempo, phrases). Any thread. */
+void engine_listen_state(bm_engine *e, bm_listen_state *out);
+
+/* The listener (for its statistics; its process-thread functions belong to the engine). */
+bm_listener *engine_listener(bm_engine *e);
 
 /* Changes the band's mode by name; 0, or -1 with err for an unknown mode. Control thread. */
 int engine_set_mode(bm_engine *e, const char *mode, char *err, size_t errlen);
@@ -182,6 +207,10 @@ ring *engine_external_midi_out(bm_engine *e);
 
 /* The engine's counters (read from any thread). */
 const bm_engine_stats *engine_stats(bm_engine *e);
+
+/* The musician's current value of a live control (enum bm_musician_control); the musician thread
+ * writes it, so live it is a snapshot (tests and the offline driver read it exactly). */
+double engine_musician_control(bm_engine *e, int which);
 
 /* The musician's counters. */
 const bm_musician_stats *engine_musician_stats(bm_engine *e);

@@ -25,6 +25,12 @@ enum bm_event_type {
     BM_EV_CLOCK,        /* a MIDI real-time byte (note = 0xF8, 0xFA, 0xFB, 0xFC) */
     BM_EV_BEAT,         /* feedback: a beat started (value = bar, note = beat in bar, 0-based) */
     BM_EV_XRUN,         /* feedback: the audio driver reported an xrun */
+    BM_EV_ONSET,        /* the performer: an attack heard in polyphonic audio (velocity = loudness) */
+    BM_EV_PHRASE_START, /* the performer began a phrase (frame, beat: its first note) */
+    BM_EV_PHRASE_END,   /* the performer ended a phrase: beat = its end, value_f = its length in
+                           beats (start = beat - value_f), value = notes in it, note = the reason
+                           (enum bm_phrase_reason: 1 rest, 2 bar line, 3 end of call); frame =
+                           when it was recognised */
 };
 
 enum bm_event_flags {

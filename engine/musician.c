@@ -1,5 +1,6 @@
 /* musician.c: steps the behaviour ahead of time on the beat grid. */
 #include "engine/musician.h"
+#include "engine/listen/listener.h"
 #include "engine/util.h"
 
 #include <math.h>
@@ -22,6 +23,7 @@ void musician_init(bm_musician *m, bm_behaviour *b, ring *human_in, ring *band_o
     memcpy(m->controls, defaults, sizeof defaults);
     memcpy(m->channel, channels, BM_NUM_PARTS);
     m->rng = seed ? seed : 0x853c49e6748fea9bull;
+    listen_state_clear(&m->heard);
 }
 
 void musician_deinit(bm_musician *m)
@@ -140,6 +142,7 @@ int musician_poll(bm_musician *m, const bm_clock_map *map, int64_t now_frame)
             continue;
         }
         int64_t t0 = bm_now_ns();
+        if (m->listener) listener_read(m->listener, &m->heard);
         bm_step_ctx ctx = {
             .step = m->next_step,
             .beat = step_beat,
@@ -152,6 +155,7 @@ int musician_poll(bm_musician *m, const bm_clock_map *map, int64_t now_frame)
             .channel = m->channel,
             .rng = &m->rng,
             .controls = m->controls,
+            .heard = &m->heard,
         };
         int n = m->behaviour->ops->step(m->behaviour, &ctx, m->pending, m->npending, m->out,
                                         BM_MUSICIAN_MAX_OUT);

@@ -25,7 +25,8 @@ enum bm_musician_control {
     BM_CTL_TOP_P,               /* nucleus sampling mass, 0.05..1 */
     BM_CTL_DENSITY,             /* how busy the band plays, 0..1 (0.5 = as trained) */
     BM_CTL_KEY,                 /* key lock: -1 off, else the tonic pitch class 0..11 */
-    BM_CTL_SCALE,               /* the scale of the key lock: 0 major, 1 minor, 2 dorian, 3 mixolydian, ... */
+    BM_CTL_SCALE,               /* the scale of the key lock: 0 major, 1 minor, 2 dorian, 3 mixolydian, ...
+                                   (bm_scale_names in engine/control/song.h) */
     BM_CTL_STYLE,               /* the style the band plays in: an index into the model's styles, -1 free */
     BM_CTL_SEED,                /* reseeds the band's random choices */
     BM_CTL_MEMORY,              /* weight of the performer's own phrases in the lead, 0..1 */
@@ -71,6 +72,8 @@ typedef struct bm_musician {
     bm_event pending[BM_MUSICIAN_MAX_PENDING];
     bm_event out[BM_MUSICIAN_MAX_OUT];
     uint8_t active[8][128]; /* sounding band notes per part, to release them on a change */
+    struct bm_listener *listener; /* where ctx.heard comes from; may be NULL */
+    bm_listen_state heard;
     bm_musician_stats stats;
 } bm_musician;
 

@@ -1,6 +1,8 @@
 /* offline.c: the offline driver: a virtual clock feeding engine_process, the musician polled
  * synchronously, the recorder drained in the same loop: deterministic and faster than real time. */
 #include "engine/offline.h"
+#include "engine/control/control.h"
+#include "engine/listen/wav_in.h"
 #include "engine/util.h"
 #include "engine/recorder.h"
 #include "engine/smf.h"
@@ -127,18 +129,35 @@ int render_file(const bm_engine_config *cfg_in, const bm_render_opts *o, bm_rend
     struct tempo_change *tempi = NULL;
     size_t nmsgs = 0, ntempi = 0;
     int bpb = cfg.beats_per_bar, unit = cfg.beat_unit;
-    if (load_performance(o->in_mid, cfg.sample_rate, &msgs, &nmsgs, &tempi, &ntempi, &bpb, &unit, err,
-                         errlen) != 0)
+    bm_wav_in wav = {0};
+    if (!o->in_mid && !o->in_wav) {
+        bm_errf(err, errlen, "there is no performance to render (give a MIDI file, an audio file or both)");
         return -1;
+    }
+    if (o->in_wav) {
+        if (wav_in_load(o->in_wav, o->wav_sets_rate ? 0 : cfg.sample_rate, &wav, err, errlen) != 0) return -1;
+        cfg.sample_rate = wav.sample_rate;
+        if (cfg.listen.audio == BM_LISTEN_OFF) cfg.listen.audio = BM_LISTEN_MONO;
+        cfg.listen.mix_input = 1;
+    }
+    if (o->in_mid && load_performance(o->in_mid, cfg.sample_rate, &msgs, &nmsgs, &tempi, &ntempi, &bpb, &unit,
+                                      err, errlen) != 0) {
+        wav_in_free(&wav);
+        free(msgs);
+        free(tempi);
+        return -1;
+    }
+    int performer_leads = cfg.tempo_source == BM_TEMPO_PERFORMER;
     if (o->follow_file_tempo) {
         if (ntempi) cfg.bpm = tempi[0].bpm;
         cfg.beats_per_bar = bpb;
         cfg.beat_unit = unit;
-        cfg.tempo_source = BM_TEMPO_FILE;
+        if (!performer_leads) cfg.tempo_source = BM_TEMPO_FILE;
     }
     res->first_bpm = cfg.bpm;
     bm_engine *e = engine_create(&cfg, err, errlen);
     if (!e) {
+        wav_in_free(&wav);
         free(msgs);
         free(tempi);
         return -1;
@@ -149,6 +168,7 @@ int render_file(const bm_engine_config *cfg_in, const bm_render_opts *o, bm_rend
                                        cfg.beats_per_bar, cfg.beat_unit, err, errlen);
     if (!rec) {
         engine_destroy(e);
+        wav_in_free(&wav);
         free(msgs);
         free(tempi);
         return -1;
@@ -157,15 +177,32 @@ int render_file(const bm_engine_config *cfg_in, const bm_render_opts *o, bm_rend
     if (block > 8192) block = 8192;
     float *outl = calloc(block, sizeof(float)), *outr = calloc(block, sizeof(float));
     bm_midi_in *in = calloc(BM_MAX_EVENTS_PER_BLOCK, sizeof *in);
+    float *silence = calloc(block, sizeof(float)), *audio = calloc(block, sizeof(float));
     int rc = 0;
-    if (!outl || !outr || !in) {
+    bm_control *ctl = NULL;
+    if (!outl || !outr || !in || !silence || !audio) {
         bm_errf(err, errlen, "out of memory");
         rc = -1;
         goto out;
     }
+    if (o->patch && o->patch->script[0]) {
+        /* the patch's script plays offline as it would live: the control step runs every period */
+        bm_control_opts co;
+        control_opts_defaults(&co);
+        co.osc = 0;
+        co.watch = 0;
+        co.script = o->patch->script;
+        co.seed = cfg.seed ? cfg.seed : 1;
+        ctl = control_create(e, NULL, o->patch, &co, err, errlen);
+        if (!ctl || control_start(ctl, err, errlen) != 0) {
+            rc = -1;
+            goto out;
+        }
+    }
     int64_t last = nmsgs ? msgs[nmsgs - 1].frame : 0;
+    if (wav.frames > last) last = wav.frames;
     int64_t end = last + (int64_t)(o->tail_seconds * cfg.sample_rate);
-    size_t mi = 0, ti = o->follow_file_tempo && ntempi ? 1 : ntempi;
+    size_t mi = 0, ti = o->follow_file_tempo && ntempi && !performer_leads ? 1 : ntempi;
     struct midi_capture cap = {o, 0};
     uint32_t since_drain = 0;
     for (int64_t start = 0; start < end; start += block) {
@@ -193,19 +230,32 @@ int render_file(const bm_engine_config *cfg_in, const bm_render_opts *o, bm_rend
         io.n_midi_in = nin;
         io.midi_write = capture_midi;
         io.midi_ctx = &cap;
+        if (wav.samples) {
+            /* the performer's audio on the listening input (silence after its end) */
+            const float *src = silence;
+            if (start + (int64_t)block <= wav.frames) {
+                src = wav.samples + start;
+            } else if (start < wav.frames) {
+                memset(audio, 0, block * sizeof(float));
+                memcpy(audio, wav.samples + start, (size_t)(wav.frames - start) * sizeof(float));
+                src = audio;
+            }
+            io.audio_in[cfg.listen.input] = src;
+        }
         engine_process(e, &io);
         /* time has advanced to the end of this period: the musician plays what is due */
         engine_musician_poll(e, start + block);
+        if (ctl) control_step(ctl, start + block);
         if (o->on_period) o->on_period(o->ctx, e, start, block);
         since_drain += block;
         if (since_drain >= cfg.sample_rate / 4) {
             recorder_drain(rec);
             engine_collect_garbage(e);
-            /* the feedback ring is for live clients; offline nobody reads it */
-            ring *fb = engine_feedback_ring(e);
-            bm_event junk;
-            while (ring_pop(fb, &junk) == 0) {}
-            while (ring_pop(engine_plan_ring(e), &junk) == 0) {}
+            if (!ctl) { /* without a script, nobody reads the feedback offline */
+                bm_event junk;
+                while (ring_pop(engine_feedback_ring(e), &junk) == 0) {}
+                while (ring_pop(engine_plan_ring(e), &junk) == 0) {}
+            }
             since_drain = 0;
         }
         res->frames = start + block;
@@ -219,10 +269,20 @@ int render_file(const bm_engine_config *cfg_in, const bm_render_opts *o, bm_rend
     res->late_events = atomic_load(&st->late_events);
     res->late_steps = atomic_load(&ms->late_steps);
     res->dropped = atomic_load(&st->dropped_events) + atomic_load(&ms->dropped);
+    res->last_bpm = engine_clock(e)->map.bpm;
+    bm_listen_stats ls;
+    listener_stats(engine_listener(e), &ls);
+    res->audio_notes = ls.audio_notes + ls.audio_onsets;
+    res->phrases = ls.phrases;
+    res->mean_latency_ms = res->audio_notes ? ls.latency_sum_frames / (double)res->audio_notes / cfg.sample_rate * 1e3 : 0;
 out:
+    control_destroy(ctl);
     free(outl);
     free(outr);
     free(in);
+    free(silence);
+    free(audio);
+    wav_in_free(&wav);
     recorder_destroy(rec);
     engine_destroy(e);
     free(msgs);

@@ -1,14 +1,19 @@
 /* patch.c: reading and validating patch files (Lua tables) into an engine configuration. */
 #include "engine/patch.h"
 #include "engine/behaviour.h"
+#include "engine/listen/listen_patch.h"
 #include "engine/sandbox.h"
 #include "engine/voice/voice_bank.h"
+#include "engine/voice/voicedef.h"
 
 #include <lauxlib.h>
 #include <libgen.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 void patch_defaults(bm_patch *p)
 {
@@ -146,7 +151,12 @@ static void read_voice(struct ctx *c, bm_patch *p, int part, const char *where)
     char spec[sizeof p->cfg.voice[0]] = "";
     int t = lua_type(c->L, -1);
     if (t == LUA_TSTRING) {
-        snprintf(spec, sizeof spec, "%s", lua_tostring(c->L, -1));
+        const char *name = lua_tostring(c->L, -1);
+        size_t len = strlen(name);
+        if (!strchr(name, ',') && !strchr(name, '@') && !(len > 5 && !strcmp(name + len - 5, ".bmnn")) &&
+            !voice_name_valid(name))
+            fail(c, "%s.voice '%s' is not a usable voice name (letters, digits, _ - . +)", where, name);
+        snprintf(spec, sizeof spec, "%s", name);
     } else if (t == LUA_TTABLE) {
         static const char *const keys[] = {"morph", "x", "y", NULL};
         voice_spec sp = {0};
@@ -187,6 +197,34 @@ static void read_voice(struct ctx *c, bm_patch *p, int part, const char *where)
     else snprintf(p->cfg.voice[part], sizeof p->cfg.voice[part], "%s", spec);
 }
 
+static int valid_name(const char *s)
+{
+    if (!s[0] || strlen(s) > 63) return 0;
+    for (const char *q = s; *q; q++)
+        if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9') || *q == '_' ||
+              *q == '-' || *q == '.' || *q == '+' || *q == ' '))
+            return 0;
+    return 1;
+}
+
+static int valid_param_id(const char *s)
+{
+    if (!s[0] || strlen(s) > 47) return 0;
+    for (const char *q = s; *q; q++)
+        if (!((*q >= 'a' && *q <= 'z') || (*q >= '0' && *q <= '9') || *q == '_')) return 0;
+    return 1;
+}
+
+/* Resolves a path relative to the patch's folder. */
+static void resolve(const bm_patch *p, char *path, size_t cap)
+{
+    if (!path[0] || path[0] == '/') return;
+    char dir[1024], rel[1024];
+    snprintf(dir, sizeof dir, "%s", p->path);
+    snprintf(rel, sizeof rel, "%s", path);
+    snprintf(path, cap, "%s/%s", dirname(dir), rel);
+}
+
 static void read_part(struct ctx *c, bm_patch *p, int part)
 {
     static const char *const keys[] = {"instrument", "channel", "gain", "pan", "audio", "midi", "voice", NULL};
@@ -209,6 +247,12 @@ static void read_part(struct ctx *c, bm_patch *p, int part)
     if (get_number(c, "channel", 1, 16, &v)) p->cfg.channel[part] = (uint8_t)(v - 1);
     if (get_number(c, "gain", 0, 4, &v)) p->cfg.part_gain[part] = (float)v;
     if (get_number(c, "pan", -1, 1, &v)) p->cfg.part_pan[part] = (float)v;
+    /* the control thread's voice parameter names the part's voice (the first of a morph) */
+    voice_spec vsp;
+    char vwhy[256];
+    if (p->cfg.voice[part][0] && voice_spec_parse(p->cfg.voice[part], &vsp, vwhy, sizeof vwhy) == 0 &&
+        valid_name(vsp.names[0]))
+        snprintf(p->voice[part], sizeof p->voice[part], "%s", vsp.names[0]);
     int b;
     if (get_bool(c, "audio", &b)) {
         if (b) p->cfg.audio_parts |= 1u << part;
@@ -220,12 +264,271 @@ static void read_part(struct ctx *c, bm_patch *p, int part)
     }
 }
 
+static void read_script_options(struct ctx *c, bm_patch *p)
+{
+    double v;
+    if (get_number(c, "script_memory_mb", 1, 1024, &v)) p->script_memory_mb = v;
+    if (get_number(c, "script_budget_ms", 1, 1000, &v)) p->script_budget_ms = v;
+    lua_getfield(c->L, -1, "script_allow");
+    if (lua_istable(c->L, -1)) {
+        lua_Integer n = luaL_len(c->L, -1);
+        for (lua_Integer i = 1; i <= n && !c->failed; i++) {
+            lua_geti(c->L, -1, i);
+            const char *s = lua_type(c->L, -1) == LUA_TSTRING ? lua_tostring(c->L, -1) : "";
+            if (!strcmp(s, "io")) p->script_allow |= BM_SCRIPT_ALLOW_IO;
+            else if (!strcmp(s, "os")) p->script_allow |= BM_SCRIPT_ALLOW_OS;
+            else if (!strcmp(s, "require")) p->script_allow |= BM_SCRIPT_ALLOW_REQUIRE;
+            else fail(c, "script_allow[%d] must be \"io\", \"os\" or \"require\"", (int)i);
+            lua_pop(c->L, 1);
+        }
+    } else if (!lua_isnil(c->L, -1)) {
+        fail(c, "script_allow must be a list like {\"io\", \"os\", \"require\"}");
+    }
+    lua_pop(c->L, 1);
+}
+
+static void read_osc(struct ctx *c, bm_patch *p)
+{
+    lua_getfield(c->L, -1, "osc");
+    if (lua_istable(c->L, -1)) {
+        static const char *const keys[] = {"port", "bind", "allow", "tcp", "lua", NULL};
+        check_keys(c, "osc", keys);
+        double v;
+        if (get_number(c, "port", 1, 65535, &v)) p->osc_port = (int)v;
+        get_string(c, "bind", p->osc_bind, sizeof p->osc_bind);
+        get_bool(c, "tcp", &p->osc_tcp);
+        get_bool(c, "lua", &p->osc_lua);
+        lua_getfield(c->L, -1, "allow");
+        if (lua_type(c->L, -1) == LUA_TSTRING) lua_newtable(c->L), lua_pushvalue(c->L, -2), lua_rawseti(c->L, -2, 1),
+                                                 lua_remove(c->L, -2);
+        if (lua_istable(c->L, -1)) {
+            lua_Integer n = luaL_len(c->L, -1);
+            if (n > BM_PATCH_MAX_ALLOW) fail(c, "osc.allow lists more than %d addresses", BM_PATCH_MAX_ALLOW);
+            for (lua_Integer i = 1; i <= n && !c->failed; i++) {
+                lua_geti(c->L, -1, i);
+                size_t len = 0;
+                const char *s = lua_type(c->L, -1) == LUA_TSTRING ? lua_tolstring(c->L, -1, &len) : NULL;
+                if (!s || len == 0 || len >= sizeof p->osc_allow[0])
+                    fail(c, "osc.allow[%d] must be an address like \"192.168.1.0/24\"", (int)i);
+                else snprintf(p->osc_allow[p->n_osc_allow++], sizeof p->osc_allow[0], "%s", s);
+                lua_pop(c->L, 1);
+            }
+        } else if (!lua_isnil(c->L, -1)) {
+            fail(c, "osc.allow must be an address or a list of them");
+        }
+        lua_pop(c->L, 1);
+    } else if (!lua_isnil(c->L, -1)) {
+        fail(c, "osc must be a table like {port = 57140, allow = {\"192.168.1.0/24\"}}");
+    }
+    lua_pop(c->L, 1);
+}
+
+/* Calls each(c, p, key) for every string key of the table field name, with its value on top. */
+static void each_keyed(struct ctx *c, bm_patch *p, const char *name,
+                       void (*each)(struct ctx *, bm_patch *, const char *))
+{
+    lua_getfield(c->L, -1, name);
+    if (lua_istable(c->L, -1)) {
+        lua_pushnil(c->L);
+        while (lua_next(c->L, -2)) {
+            if (lua_type(c->L, -2) != LUA_TSTRING) fail(c, "%s has a key that is not a name", name);
+            else if (!c->failed) {
+                char key[160];
+                snprintf(key, sizeof key, "%s", lua_tostring(c->L, -2));
+                each(c, p, key);
+            }
+            lua_pop(c->L, 1);
+            if (c->failed) {
+                lua_pop(c->L, 1);
+                break;
+            }
+        }
+    } else if (!lua_isnil(c->L, -1)) {
+        fail(c, "%s must be a table", name);
+    }
+}
+
+static void one_midi_map(struct ctx *c, bm_patch *p, const char *param)
+{
+    if (!valid_param_id(param)) {
+        fail(c, "midi_map.%s is not a parameter id (a-z, 0-9, _)", param);
+        return;
+    }
+    if (p->n_midi_map == BM_PATCH_MAX_MAPS) {
+        fail(c, "midi_map has more than %d entries", BM_PATCH_MAX_MAPS);
+        return;
+    }
+    bm_patch_midi_map *m = &p->midi_map[p->n_midi_map];
+    char where[96];
+    snprintf(where, sizeof where, "midi_map.%s", param);
+    if (lua_isinteger(c->L, -1) || lua_type(c->L, -1) == LUA_TNUMBER) {
+        double v = lua_tonumber(c->L, -1);
+        if (!(v >= 0 && v <= 127) || v != floor(v)) {
+            fail(c, "%s must be a controller number 0..127 or {cc = N, channel = C}", where);
+            return;
+        }
+        m->cc = (int)v;
+        m->channel = -1;
+    } else if (lua_istable(c->L, -1)) {
+        static const char *const keys[] = {"cc", "channel", NULL};
+        check_keys(c, where, keys);
+        double cc = -1, ch = 0;
+        get_number(c, "cc", 0, 127, &cc);
+        get_number(c, "channel", 1, 16, &ch);
+        if (c->failed) return;
+        if (cc < 0 || cc != floor(cc) || ch != floor(ch)) {
+            fail(c, "%s needs cc = a whole number 0..127", where);
+            return;
+        }
+        m->cc = (int)cc;
+        m->channel = ch > 0 ? (int)ch - 1 : -1;
+    } else {
+        fail(c, "%s must be a controller number 0..127 or {cc = N, channel = C}", where);
+        return;
+    }
+    snprintf(m->param, sizeof m->param, "%s", param);
+    p->n_midi_map++;
+}
+
+static void read_midi_map(struct ctx *c, bm_patch *p)
+{
+    each_keyed(c, p, "midi_map", one_midi_map);
+    lua_pop(c->L, 1);
+}
+
+static void one_osc_map(struct ctx *c, bm_patch *p, const char *path)
+{
+    if (path[0] != '/' || strlen(path) >= sizeof p->osc_map[0].path || !strncmp(path, "/bm/", 4) ||
+        !strcmp(path, "/bm") || strpbrk(path, " #*,?[]{}")) {
+        fail(c, "osc_map key '%.60s' must be an OSC address outside /bm (like \"/1/fader1\")", path);
+        return;
+    }
+    if (p->n_osc_map == BM_PATCH_MAX_MAPS) {
+        fail(c, "osc_map has more than %d entries", BM_PATCH_MAX_MAPS);
+        return;
+    }
+    bm_patch_osc_map *m = &p->osc_map[p->n_osc_map];
+    memset(m, 0, sizeof *m);
+    snprintf(m->path, sizeof m->path, "%s", path);
+    if (lua_type(c->L, -1) == LUA_TSTRING) {
+        snprintf(m->param[0], sizeof m->param[0], "%s", lua_tostring(c->L, -1));
+        m->nparams = 1;
+    } else if (lua_istable(c->L, -1)) {
+        lua_Integer n = luaL_len(c->L, -1);
+        if (n < 1 || n > 2) {
+            fail(c, "osc_map[\"%s\"] lists one parameter, or two for an XY pad", path);
+            return;
+        }
+        for (lua_Integer i = 1; i <= n; i++) {
+            lua_geti(c->L, -1, i);
+            if (lua_type(c->L, -1) == LUA_TSTRING)
+                snprintf(m->param[m->nparams++], sizeof m->param[0], "%s", lua_tostring(c->L, -1));
+            lua_pop(c->L, 1);
+        }
+    }
+    for (int i = 0; i < 2; i++)
+        if ((i < m->nparams && !valid_param_id(m->param[i])) || (m->nparams == 0 && i == 0)) {
+            fail(c, "osc_map[\"%s\"] must name a parameter id, or a list of two", path);
+            return;
+        }
+    p->n_osc_map++;
+}
+
+static void read_osc_map(struct ctx *c, bm_patch *p)
+{
+    each_keyed(c, p, "osc_map", one_osc_map);
+    lua_pop(c->L, 1);
+}
+
+static void one_value(struct ctx *c, bm_patch *p, const char *id)
+{
+    if (!valid_param_id(id)) {
+        fail(c, "params.%s is not a parameter id (a-z, 0-9, _)", id);
+        return;
+    }
+    if (p->n_values == BM_PATCH_MAX_MAPS) {
+        fail(c, "params sets more than %d values", BM_PATCH_MAX_MAPS);
+        return;
+    }
+    bm_patch_value *v = &p->values[p->n_values];
+    memset(v, 0, sizeof *v);
+    snprintf(v->id, sizeof v->id, "%s", id);
+    int t = lua_type(c->L, -1);
+    if (t == LUA_TNUMBER) {
+        v->value = lua_tonumber(c->L, -1);
+        if (!isfinite(v->value)) {
+            fail(c, "params.%s must be a finite number", id);
+            return;
+        }
+    } else if (t == LUA_TBOOLEAN) {
+        v->value = lua_toboolean(c->L, -1);
+    } else if (t == LUA_TSTRING) {
+        size_t len;
+        const char *s = lua_tolstring(c->L, -1, &len);
+        if (len == 0 || len >= sizeof v->text) {
+            fail(c, "params.%s is too long a name", id);
+            return;
+        }
+        v->is_text = 1;
+        memcpy(v->text, s, len + 1);
+    } else {
+        fail(c, "params.%s must be a number, true/false or a name", id);
+        return;
+    }
+    p->n_values++;
+}
+
+static void read_values(struct ctx *c, bm_patch *p)
+{
+    each_keyed(c, p, "params", one_value);
+    lua_pop(c->L, 1);
+}
+
+static void read_chords(struct ctx *c, bm_patch *p)
+{
+    lua_getfield(c->L, -1, "chords");
+    if (lua_istable(c->L, -1)) {
+        lua_Integer n = luaL_len(c->L, -1);
+        if (n > BM_SONG_MAX_CHORDS) fail(c, "chords has more than %d chords", BM_SONG_MAX_CHORDS);
+        for (lua_Integer i = 1; i <= n && !c->failed; i++) {
+            lua_geti(c->L, -1, i);
+            const char *sym = NULL;
+            double beats = -1;
+            if (lua_istable(c->L, -1)) {
+                lua_geti(c->L, -1, 1);
+                lua_geti(c->L, -2, 2);
+                if (lua_type(c->L, -2) == LUA_TSTRING) sym = lua_tostring(c->L, -2);
+                if (lua_type(c->L, -1) == LUA_TNUMBER) beats = lua_tonumber(c->L, -1);
+                char err[256];
+                bm_chord *ch = &p->chords[p->n_chords];
+                if (!sym || !(beats > 0 && beats <= 1024))
+                    fail(c, "chords[%d] must be like {\"Dm7\", 4}: a chord symbol and its length in beats", (int)i);
+                else if (song_parse_chord(sym, ch, err, sizeof err) != 0)
+                    fail(c, "chords[%d]: %s", (int)i, err);
+                else {
+                    ch->beats = beats;
+                    p->n_chords++;
+                }
+                lua_pop(c->L, 2);
+            } else {
+                fail(c, "chords[%d] must be like {\"Dm7\", 4}: a chord symbol and its length in beats", (int)i);
+            }
+            lua_pop(c->L, 1);
+        }
+    } else if (!lua_isnil(c->L, -1)) {
+        fail(c, "chords must be a list like {{\"Dm7\", 4}, {\"G7\", 4}}");
+    }
+    lua_pop(c->L, 1);
+}
+
 static void read_patch(struct ctx *c, bm_patch *p)
 {
     static const char *const top[] = {"name", "mode", "tempo", "meter", "steps_per_beat",
                                       "tempo_source", "human", "monitor", "midi_clock_out", "parts",
                                       "connect", "midi_devices", "lookahead_ms", "master_gain",
-                                      "script", "audio_inputs", "seed", "osc_port", NULL};
+                                      "script", "audio_inputs", "seed", "osc_port", "osc", "auto_connect",
+                                      "model", "script_allow", "script_memory_mb", "script_budget_ms",
+                                      "midi_map", "osc_map", "params", "chords", "listen", NULL};
     check_keys(c, "the patch", top);
     get_string(c, "name", p->name, sizeof p->name);
     char mode[32];
@@ -244,6 +547,7 @@ static void read_patch(struct ctx *c, bm_patch *p)
     if (get_number(c, "audio_inputs", 0, 2, &v)) p->audio_inputs = (int)v;
     if (get_number(c, "seed", 0, 9.0e15, &v)) p->cfg.seed = (uint64_t)v;
     if (get_number(c, "osc_port", 1, 65535, &v)) p->osc_port = (int)v;
+    int b;
     lua_getfield(c->L, -1, "meter");
     if (lua_istable(c->L, -1)) {
         lua_geti(c->L, -1, 1);
@@ -274,15 +578,23 @@ static void read_patch(struct ctx *c, bm_patch *p)
         if (part < 0) fail(c, "human '%s' is not a part (none, bass, drums, comping, lead)", s);
         else p->cfg.human_role = part;
     }
-    int b;
     if (get_bool(c, "monitor", &b)) p->cfg.monitor_human = b;
     if (get_bool(c, "midi_clock_out", &b)) p->cfg.midi_clock_out = b;
-    if (get_string(c, "script", p->script, sizeof p->script) && p->script[0] != '/') {
-        char dir[1024], rel[1024];
-        snprintf(dir, sizeof dir, "%s", p->path);
-        snprintf(rel, sizeof rel, "%s", p->script);
-        snprintf(p->script, sizeof p->script, "%s/%s", dirname(dir), rel);
+    if (get_string(c, "script", p->script, sizeof p->script)) {
+        resolve(p, p->script, sizeof p->script);
+        if (access(p->script, R_OK) != 0) fail(c, "script %s does not exist or cannot be read", p->script);
     }
+    if (get_string(c, "model", p->model, sizeof p->model)) {
+        resolve(p, p->model, sizeof p->model);
+        if (access(p->model, R_OK) != 0) fail(c, "model %s does not exist or cannot be read", p->model);
+    }
+    if (get_bool(c, "auto_connect", &b)) p->auto_connect = b;
+    read_script_options(c, p);
+    read_osc(c, p);
+    read_midi_map(c, p);
+    read_osc_map(c, p);
+    read_values(c, p);
+    read_chords(c, p);
     lua_getfield(c->L, -1, "parts");
     if (lua_istable(c->L, -1)) {
         static const char *const parts[] = {"human", "bass", "drums", "comping", "lead", NULL};
@@ -307,6 +619,12 @@ static void read_patch(struct ctx *c, bm_patch *p)
         p->n_midi_out = get_string_list(c, "midi_out", p->connect_midi_out, BM_PATCH_MAX_CONNECT);
     } else if (!lua_isnil(c->L, -1)) {
         fail(c, "connect must be a table");
+    }
+    lua_pop(c->L, 1);
+    lua_getfield(c->L, -1, "listen");
+    if (!lua_isnil(c->L, -1) && !c->failed) {
+        char why[512];
+        if (listen_config_from_lua(c->L, -1, &p->cfg.listen, why, sizeof why) != 0) fail(c, "%s", why);
     }
     lua_pop(c->L, 1);
     lua_getfield(c->L, -1, "midi_devices");

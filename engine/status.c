@@ -10,6 +10,7 @@ void status_init(bm_status *s, bm_engine *e, bm_jack *jack, const char *mode)
     s->e = e;
     s->jack = jack;
     snprintf(s->mode, sizeof s->mode, "%s", mode);
+    s->parts_on = (1u << BM_NUM_PARTS) - 1;
 }
 
 const char *status_note_name(int note, char *buf, size_t cap)
@@ -19,32 +20,42 @@ const char *status_note_name(int note, char *buf, size_t cap)
     return buf;
 }
 
-void status_poll(bm_status *s)
+void status_take_event(bm_status *s, const bm_event *ev)
 {
-    bm_event ev;
-    while (ring_pop(engine_feedback_ring(s->e), &ev) == 0) {
-        if (ev.type == BM_EV_NOTE_ON) {
-            if (ev.part == BM_PART_HUMAN) s->human_notes++;
-            else s->band_notes++;
-        } else if (ev.type == BM_EV_BEAT) {
-            s->beats++;
-        }
+    if (ev->type == BM_EV_NOTE_ON) {
+        if (ev->part == BM_PART_HUMAN) s->human_notes++;
+        else s->band_notes++;
+    } else if (ev->type == BM_EV_BEAT) {
+        s->beats++;
     }
+}
+
+static double now_beat(bm_status *s)
+{
     bm_clock_map map;
     clock_read_published(engine_clock(s->e), &map);
     int64_t frame, ns;
     engine_time_anchor(s->e, &frame, &ns);
-    double now = clock_map_beat_at(&map, frame);
-    /* forget planned notes that have been played */
+    return clock_map_beat_at(&map, frame);
+}
+
+void status_take_plan(bm_status *s, const bm_event *ev)
+{
+    if (ev->beat < now_beat(s)) return;
+    if (s->nplan == BM_STATUS_PLAN) {
+        memmove(s->plan, s->plan + 1, (BM_STATUS_PLAN - 1) * sizeof *ev);
+        s->nplan--;
+    }
+    s->plan[s->nplan++] = *ev;
+}
+
+void status_poll(bm_status *s)
+{
+    double now = now_beat(s);
     int w = 0;
     for (int i = 0; i < s->nplan; i++)
         if (s->plan[i].beat >= now) s->plan[w++] = s->plan[i];
     s->nplan = w;
-    while (ring_pop(engine_plan_ring(s->e), &ev) == 0) {
-        if (ev.beat < now) continue;
-        if (s->nplan == BM_STATUS_PLAN) memmove(s->plan, s->plan + 1, (BM_STATUS_PLAN - 1) * sizeof ev), s->nplan--;
-        s->plan[s->nplan++] = ev;
-    }
 }
 
 void status_print(bm_status *s, FILE *f, int tty)
@@ -59,7 +70,7 @@ void status_print(bm_status *s, FILE *f, int tty)
     const bm_engine_config *cfg = engine_config(s->e);
     char parts[16] = "", *p = parts;
     static const char letters[BM_NUM_PARTS] = {'H', 'B', 'D', 'C', 'L'};
-    for (int i = 1; i < BM_NUM_PARTS; i++) *p++ = (cfg->audio_parts | cfg->midi_out_parts) & (1u << i) ? letters[i] : '-';
+    for (int i = 1; i < BM_NUM_PARTS; i++) *p++ = (cfg->audio_parts | cfg->midi_out_parts) & s->parts_on & (1u << i) ? letters[i] : '-';
     *p = 0;
     double period_us = s->jack ? jack_driver_buffer_size(s->jack) / map.sample_rate * 1e6 : 0;
     double worst = (double)atomic_load(&st->max_cycle_ns) / 1000.0;

@@ -20,6 +20,12 @@ static int player_process(jack_nframes_t n, void *arg)
         i++;
     }
     p->next_send = i;
+    float *a = jack_port_get_buffer(p->play_audio, n);
+    int64_t from = p->audio_out_start;
+    for (uint32_t k = 0; k < n; k++) {
+        int64_t idx = start + k - from;
+        a[k] = from >= 0 && idx >= 0 && idx < p->audio_out_len ? p->audio_out[idx] : 0.0f;
+    }
     p->now_frame = start;
     return 0;
 }
@@ -64,6 +70,8 @@ void peer_open(peer *p, const char *server, int64_t audio_seconds)
     p->recorder = jack_client_open("recorder", JackNoStartServer | JackServerName, &st, server);
     CHECKF(p->player && p->recorder, "test clients could not open on %s", server);
     p->play_out = jack_port_register(p->player, "out", JACK_DEFAULT_MIDI_TYPE, JackPortIsOutput, 0);
+    p->play_audio = jack_port_register(p->player, "audio", JACK_DEFAULT_AUDIO_TYPE, JackPortIsOutput, 0);
+    p->audio_out_start = -1;
     p->rec_midi = jack_port_register(p->recorder, "midi", JACK_DEFAULT_MIDI_TYPE, JackPortIsInput, 0);
     p->rec_audio[0] = jack_port_register(p->recorder, "L", JACK_DEFAULT_AUDIO_TYPE, JackPortIsInput, 0);
     p->rec_audio[1] = jack_port_register(p->recorder, "R", JACK_DEFAULT_AUDIO_TYPE, JackPortIsInput, 0);
@@ -104,6 +112,20 @@ void peer_connect(peer *p, const char *client)
                jack_port_by_name(p->player, pairs[k][0]) ? "source exists" : "no source",
                jack_port_by_name(p->player, pairs[k][1]) ? "destination exists" : "no destination");
     }
+    char in1[256];
+    snprintf(in1, sizeof in1, "%s:in_1", client);
+    if (jack_port_by_name(p->player, in1)) {
+        int rc = -1;
+        for (int t = 0; t < 100 && (rc = jack_connect(p->player, "player:audio", in1)) != 0; t++) usleep(50000);
+        CHECKF(rc == 0, "could not connect player:audio to %s (%d)", in1, rc);
+    }
+}
+
+void peer_play_audio(peer *p, const float *samples, int64_t n, int64_t start_frame)
+{
+    p->audio_out = samples;
+    p->audio_out_len = n;
+    __atomic_store_n(&p->audio_out_start, start_frame, __ATOMIC_RELEASE);
 }
 
 int peer_load_smf(peer *p, const char *path, int64_t start_frame, double sr)

@@ -15,11 +15,15 @@ typedef struct peer_msg {
 
 typedef struct peer {
     jack_client_t *player, *recorder;
-    jack_port_t *play_out, *rec_midi, *rec_audio[2];
+    jack_port_t *play_out, *play_audio, *rec_midi, *rec_audio[2];
     /* player: messages to send, in frame order */
     peer_msg *to_send;
     int n_send;
     volatile int next_send;
+    /* player: audio into bandmate's in_1 (peer_play_audio) */
+    const float *audio_out;
+    int64_t audio_out_len;
+    volatile int64_t audio_out_start;   /* JACK frame of its first sample, or -1 */
     /* recorder */
     peer_msg *got;
     volatile int n_got;
@@ -37,6 +41,10 @@ void peer_open(peer *p, const char *server, int64_t audio_seconds);
 /* Connects player -> bandmate:midi_in and bandmate:midi_out, out_L, out_R -> recorder, waiting up to
  * 10 s for the bandmate client (named client) to appear. */
 void peer_connect(peer *p, const char *client);
+
+/* Plays n samples into bandmate's in_1 from a JACK frame on (the buffer must outlive the
+ * playing; peer_connect connects player:audio to in_1 when bandmate has it). */
+void peer_play_audio(peer *p, const float *samples, int64_t n, int64_t start_frame);
 
 /* Schedules the note events of a MIDI file (all tracks) to start at frame start. */
 int peer_load_smf(peer *p, const char *path, int64_t start_frame, double sample_rate);

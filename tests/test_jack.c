@@ -103,8 +103,11 @@ static void timing_at(int period)
             if (best != INT64_MAX && best > worst) worst = best;
         }
     }
-    CHECKF(matched == 2 * notes, "%d of %d echoes arrived within one period (%d frames); worst %lld frames late",
-           matched, 2 * notes, period, (long long)worst);
+    /* an xrun (the machine's doing, counted by JACK) can disturb the events of its period, so
+     * each one reported excuses at most two; on a quiet machine there are none and every echo counts */
+    CHECKF(matched >= 2 * notes - 2 * p.xruns,
+           "%d of %d echoes arrived within one period (%d frames); worst %lld frames late; %d xruns",
+           matched, 2 * notes, period, (long long)worst, p.xruns);
     CHECKF(exact >= matched * 9 / 10, "only %d of %d echoes were sample-exact", exact, matched);
 
     /* the monitored first note sounds within one period of its frame, and not before */
@@ -285,7 +288,8 @@ TEST_TIMEOUT(jack_follows_midi_clock_in, 60)
     session_stop(&ss);
     /* half a beat at 100 BPM is 14400 frames (at 120 BPM, bandmate's own tempo, it would be 12000) */
     int notes, matched = count_echoes(p, 14400, 64, &notes);
-    CHECKF(matched == notes, "%d of %d echoes followed the external clock", matched, notes);
+    CHECKF(matched >= notes - 2 * p->xruns, "%d of %d echoes followed the external clock (%d xruns)", matched,
+           notes, p->xruns);
 }
 
 TEST_TIMEOUT(jack_sends_midi_clock_out, 60)
@@ -306,7 +310,8 @@ TEST_TIMEOUT(jack_sends_midi_clock_out, 60)
         ticks++;
     }
     CHECKF(ticks > 100, "only %d clock ticks", ticks);
-    CHECKF(uneven == 0, "%d of %d clock ticks were not 960 frames apart", uneven, ticks);
+    CHECKF(uneven <= 2 * p.xruns, "%d of %d clock ticks were not 960 frames apart (%d xruns)", uneven, ticks,
+           p.xruns);
 }
 
 static double tb_bpm = 90;
@@ -345,7 +350,8 @@ TEST_TIMEOUT(jack_follows_transport_bbt, 60)
     session_stop(&ss);
     /* half a beat at 90 BPM = 16000 frames */
     int notes, matched = count_echoes(p, 16000, 128, &notes);
-    CHECKF(matched == notes, "%d of %d echoes followed JACK transport at 90 BPM", matched, notes);
+    CHECKF(matched >= notes - 2 * p->xruns, "%d of %d echoes followed JACK transport at 90 BPM (%d xruns)", matched,
+           notes, p->xruns);
 }
 
 TEST_TIMEOUT(jack_timebase_master_gives_bars_and_beats, 60)

@@ -4,6 +4,7 @@
 #include "engine/smf.h"
 
 #include <sndfile.h>
+#include <unistd.h>
 
 #define MAX_OUT 4096
 
@@ -245,4 +246,47 @@ TEST(recorder_counts_time_from_the_session_start_and_follows_tempo)
     CHECK_EQ_INT(bass, 2880);
     CHECK_EQ_INT(tempos, 2); /* 120 at the start (once), 60 at tick 1920 */
     smf_free(s);
+}
+
+TEST_TIMEOUT(offline_render_plays_the_patch_script_repeatably, 60)
+{
+    /* the jazz trio patch's band comes from its script: offline it must play, the same each time */
+    char cmd[2048], out[4096];
+    for (int run = 0; run < 2; run++) {
+        snprintf(cmd, sizeof cmd,
+                 "%s/bandmate render --patch patches/jazz_trio.lua --in examples/melody.mid --out-mid %s --seed 7",
+                 test_bindir(), test_path(run ? "b.mid" : "a.mid"));
+        CHECKF(test_run(cmd, out, sizeof out, 50) == 0, "%s", out);
+    }
+    smf *s;
+    char err[256];
+    CHECKF(smf_read_file(test_path("a.mid"), &s, err, sizeof err) == 0, "%s", err);
+    int band = 0;
+    for (int t = 1; t < s->ntracks; t++)
+        for (size_t i = 0; i < s->tracks[t].n; i++)
+            band += s->tracks[t].events[i].kind == SMF_MIDI && (s->tracks[t].events[i].bytes[0] & 0xf0) == 0x90;
+    smf_free(s);
+    CHECKF(band > 100, "the scripted band played %d notes", band);
+    snprintf(cmd, sizeof cmd, "cmp %s %s", test_path("a.mid"), test_path("b.mid"));
+    CHECKF(test_run(cmd, out, sizeof out, 10) == 0, "two renders differ: %s", out);
+}
+
+#include "engine/pianoroll.h"
+
+TEST(offline_piano_roll_png_has_a_colour_per_part)
+{
+    char cmd[2048], out[4096];
+    snprintf(cmd, sizeof cmd, "%s/bandmate render --in examples/melody.mid --out-png %s -q", test_bindir(),
+             test_path("roll.png"));
+    CHECKF(test_run(cmd, out, sizeof out, 30) == 0, "%s", out);
+    FILE *f = fopen(test_path("roll.png"), "rb");
+    CHECK(f);
+    unsigned char sig[8];
+    CHECK(fread(sig, 1, 8, f) == 8);
+    fclose(f);
+    CHECK(!memcmp(sig, "\x89PNG\r\n\x1a\n", 8));
+    CHECK(access(test_path("roll.png.session.mid"), F_OK) != 0); /* the temporary MIDI is gone */
+    char err[256];
+    CHECK(pianoroll_write("/nonexistent.mid", test_path("x.png"), 0, err, sizeof err) == -1);
+    CHECK_STR_CONTAINS(err, "/nonexistent.mid");
 }

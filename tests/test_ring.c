@@ -47,7 +47,7 @@ static void *producer(void *arg)
 
 TEST(ring_two_threads_deliver_every_element_in_order)
 {
-    struct xfer x = {ring_create(3 * sizeof(long), 64), 2000000};
+    struct xfer x = {ring_create(3 * sizeof(long), 64), 300000};
     pthread_t t;
     pthread_create(&t, NULL, producer, &x);
     long expect = 0;

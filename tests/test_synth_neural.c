@@ -350,7 +350,7 @@ TEST(synth_neural_patches_name_voices_and_morphs)
     CHECK(!strcmp(p.cfg.voice[BM_PART_BASS], "bass,cello,organ,epiano@0.5,1"));
     CHECK(!p.cfg.voice[BM_PART_HUMAN][0]);
     static const char *bad[][2] = {
-        {"return { parts = { lead = { voice = 'no good' } } }", "not a voice name"},
+        {"return { parts = { lead = { voice = 'no good' } } }", "not a usable voice name"},
         {"return { parts = { lead = { voice = { 'a', 'b', morph = 2 } } } }", "outside"},
         {"return { parts = { lead = { voice = { 'a', 'b', 'c', 'd', 'e' } } } }", "2 to 4"},
         {"return { parts = { lead = { voice = { 'a', 'b', mroph = 0.5 } } } }", "mroph"},

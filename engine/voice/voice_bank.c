@@ -13,7 +13,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int is_path(const char *name) { return strchr(name, '/') || strstr(name, ".bmnn"); }
+/* A voice given as a file rather than a name in the voices folder: a path ending in .bmnn. */
+static int is_path(const char *name)
+{
+    size_t n = strlen(name);
+    return n > 5 && !strcmp(name + n - 5, ".bmnn");
+}
 
 int voice_spec_parse(const char *text, voice_spec *out, char *err, size_t errlen)
 {

@@ -12,7 +12,7 @@
 
 /* "strings" (one voice), "strings,flute@0.3" (a morph 30% of the way to the flute),
  * "strings,flute,choir,organ@0.2,0.7" (an XY pad: voices at the corners (0,0), (1,0), (0,1),
- * (1,1)). A name is a voice in the voices folder, or a path to a voice file. */
+ * (1,1)). A name is a voice in the voices folder, or a path to a voice file ending in .bmnn. */
 typedef struct voice_spec {
     char names[VOICE_SPEC_MAX][256];
     int n;

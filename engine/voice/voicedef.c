@@ -275,22 +275,25 @@ static void fill_layers(float (*c)[VOICE_ENV_HOLD], int len, const int *have)
     }
 }
 
-/* Gain so that a velocity-100 note at the reference pitch, decoded, peaks at TARGET_PEAK_DB of
- * (unweighted) mean-square level: the loudness contour is A-weighted, which would make low voices
- * far louder than high ones. */
+/* Gain so that a velocity-100 note, decoded, peaks at TARGET_PEAK_DB of (unweighted) mean-square
+ * level wherever it is loudest in the voice's range: the loudness contour is A-weighted, which
+ * would make low voices far louder than high ones. */
 static void set_gain(voice_def *v, const voice_model *vm)
 {
     static _Thread_local voice_frame src[VOICE_ENV_HOLD], dec[VOICE_ENV_HOLD];
-    float f0 = 440.0f * exp2f((v->ref_pitch - 69.0f) / 12.0f), z[VOICE_ZDIM_MAX];
-    for (int k = 0; k < VOICE_ENV_HOLD; k++) {
-        memset(&src[k], 0, sizeof src[k]);
-        src[k].f0_hz = f0;
-        src[k].loudness_db = voice_def_hold_db(v, 100, v->ref_pitch, k);
-        src[k].since_onset_s = (float)k / VOICE_FRAME_RATE;
-    }
-    voice_def_z(v, v->ref_pitch, z);
     double peak = 0;
-    if (voice_model_decode(vm, z, src, VOICE_ENV_HOLD, 48000, dec, NULL, 0) == 0)
+    /* at the lowest, the middle and the highest pitch placed: the loudest of them sets the gain */
+    const float pitches[3] = {v->lowest, 0.5f * (v->lowest + v->highest), v->highest};
+    for (int p = 0; p < 3; p++) {
+        float f0 = 440.0f * exp2f((pitches[p] - 69.0f) / 12.0f), z[VOICE_ZDIM_MAX];
+        for (int k = 0; k < VOICE_ENV_HOLD; k++) {
+            memset(&src[k], 0, sizeof src[k]);
+            src[k].f0_hz = f0;
+            src[k].loudness_db = voice_def_hold_db(v, 100, pitches[p], k);
+            src[k].since_onset_s = (float)k / VOICE_FRAME_RATE;
+        }
+        voice_def_z(v, pitches[p], z);
+        if (voice_model_decode(vm, z, src, VOICE_ENV_HOLD, 48000, dec, NULL, 0) != 0) continue;
         for (int k = 0; k < VOICE_ENV_HOLD; k++) {
             double ms = 0;
             for (int h = 0; h < VOICE_HARMONICS; h++) ms += 0.5 * dec[k].harm[h] * dec[k].harm[h];
@@ -298,6 +301,7 @@ static void set_gain(voice_def *v, const voice_model *vm)
                 if (dec[k].noise_db[b] > VOICE_FLOOR_DB) ms += pow(10.0, dec[k].noise_db[b] / 10.0);
             if (ms > peak) peak = ms;
         }
+    }
     float g = peak > 0 ? TARGET_PEAK_DB - (float)(10.0 * log10(peak)) : 0.0f;
     v->gain_db = g < -60 ? -60 : g > 120 ? 120 : g;
 }

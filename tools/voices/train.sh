@@ -19,11 +19,13 @@ log="$out/train.log"
 start=$(date +%s)
 hash=$(cat "$data"/features/*.bmvf | sha256sum | cut -d' ' -f1)
 
-# The shipped voices: name and the data-set instrument each is placed from.
+# The shipped voices: name and the data-set instrument each is placed from (the last five are the
+# voices the example patches name, placed from the nearest instrument the data set has).
 voices="strings:048-string-ensemble-1 flute:073-flute trumpet:056-trumpet clarinet:071-clarinet
 epiano:004-electric-piano-1 bass:033-electric-bass-finger organ:020-reed-organ choir:052-choir-aahs
 cello:042-cello sax:065-alto-sax oboe:068-oboe guitar:024-acoustic-guitar-nylon horn:060-french-horn
-viola:041-viola"
+viola:041-viola upright:032-acoustic-bass picked:033-electric-bass-finger rhodes:004-electric-piano-1
+kalimba:011-vibraphone glass:089-pad-2-warm"
 
 train="$bin voice train-model --data $data/features --out $out/decoder.bmnn --checkpoint $ckdir/decoder-ckpt.bmnn --epochs $epochs --data-sha256 $hash"
 placeonly=0
