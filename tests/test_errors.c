@@ -60,7 +60,7 @@ TEST(errors_render_bad_midi_files)
 TEST(errors_render_bad_options)
 {
     expect_error("render --out-mid o.mid", 2, "--in HUMAN.mid");
-    expect_error("render --in x.mid", 2, "--out-mid and/or --out-wav");
+    expect_error("render --in x.mid", 2, "--out-mid, --out-wav and/or --out-png");
     expect_error("render --in x.mid --out-mid o.mid --tempo fast", 2, "--tempo wants a number");
     expect_error("render --in x.mid --out-mid o.mid --tempo 9000", 2, "outside");
     expect_error("render --in x.mid --out-mid o.mid --frobnicate", 2, "not an option");
