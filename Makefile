@@ -6,6 +6,7 @@
 #   make demo       render the example performances offline and print where the files are
 #   make fuzz       libFuzzer builds of the fuzz targets (clang)
 #   make corpus     the default training corpus in corpus/ (CORPUS_SONGS=N, CORPUS_SEED=S)
+#   make model      retrain the shipped musician models/musician.bmnn from corpus/ (MODEL_STEPS=N)
 #   make voices-data  render and analyse the voice data set into voicedata/ (docs/voices-data.md)
 #   make voices     the voice data set, then train the timbre decoder and place the shipped voices
 #                   into voices/ (docs/voices.md)
@@ -108,6 +109,24 @@ CORPUS_SONGS ?= 5000
 CORPUS_SEED  ?= 1
 corpus: deps
 	@tools/corpus/build.sh corpus $(CORPUS_SONGS) $(CORPUS_SEED)
+
+# The shipped musician (docs/musician.md): trained on corpus/ (built first when missing), with its
+# log, loss table and loss-curve picture beside it. About 30 to 60 minutes on two shared cores.
+MODEL_STEPS ?= 16000
+model: deps
+	@test -f corpus/MANIFEST.tsv || $(MAKE) corpus
+	$(MAKE) $(BIN)
+	@mkdir -p models
+	@echo "time $(BIN) train --corpus corpus --out models/musician.bmnn --steps $(MODEL_STEPS) --threads 2 --seed 1 --log models/musician-train.tsv --plot models/musician-loss.png" > models/musician-train.log
+	@start=$$(date +%s); \
+	  { $(BIN) train --corpus corpus --out models/musician.bmnn --steps $(MODEL_STEPS) --threads 2 --seed 1 \
+	    --log models/musician-train.tsv --plot models/musician-loss.png; echo $$? > models/.train-rc; } 2>&1 \
+	    | tee -a models/musician-train.log; \
+	  end=$$(date +%s); \
+	  echo "wall time: $$((end - start)) s on $$(nproc) cores; load average at the end: $$(cut -d' ' -f1-3 /proc/loadavg)" \
+	    | tee -a models/musician-train.log; \
+	  rc=$$(cat models/.train-rc); rm -f models/.train-rc; test "$$rc" = 0
+	@rm -f models/musician.bmnn.ckpt
 
 voices-data: deps
 	$(MAKE) $(BIN)

@@ -1,10 +1,33 @@
 /* behaviour.c: the behaviour registry and the silent band. */
 #include "engine/behaviour.h"
+#include "engine/musician/mus_accompany.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-const char *const bm_mode_names[] = {"echo", "silent", NULL};
+const char *const bm_mode_names[] = {"echo", "silent", "accompany", NULL};
+
+static _Thread_local char create_error[1024];
+static char model_path[1024];
+
+const char *behaviour_error(void) { return create_error; }
+
+int behaviour_prime(bm_behaviour *b, const bm_step_ctx *ctx, const bm_event *phrase, int n)
+{
+    if (!b || strcmp(b->ops->name, "accompany")) return -1;
+    return behaviour_accompany_prime(b, ctx, phrase, n);
+}
+
+void behaviour_set_model_path(const char *path) { snprintf(model_path, sizeof model_path, "%s", path ? path : ""); }
+
+const char *behaviour_model_path(void)
+{
+    static _Thread_local char found[1024];
+    if (model_path[0]) return model_path;
+    mus_model_default_path(found, sizeof found);
+    return found;
+}
 
 static void silent_reset(bm_behaviour *b) { (void)b; }
 
@@ -28,7 +51,11 @@ bm_behaviour *behaviour_silent_create(void)
 
 bm_behaviour *behaviour_create(const char *mode)
 {
+    create_error[0] = 0;
+    if (!strcmp(mode, "accompany"))
+        return behaviour_accompany_create(behaviour_model_path(), create_error, sizeof create_error);
     if (!strcmp(mode, "echo")) return behaviour_echo_create();
     if (!strcmp(mode, "silent")) return behaviour_silent_create();
+    snprintf(create_error, sizeof create_error, "'%s' is not a mode bandmate knows", mode);
     return NULL;
 }

@@ -16,7 +16,8 @@ typedef struct bm_step_ctx {
     int steps_per_beat;
     int beats_per_bar;
     double bpm;
-    uint32_t parts_enabled;   /* bit (1 << part) set when the part may play */
+    uint32_t parts_enabled;   /* bit (1 << part) set when the part may play (the performer's part is
+                                 left out; a behaviour may still answer on it in their rests) */
     int human_role;           /* the band part the performer covers (BM_PART_HUMAN: none) */
     const uint8_t *channel;   /* MIDI channel per part */
     uint64_t *rng;            /* the session's deterministic random state */
@@ -51,8 +52,24 @@ bm_behaviour *behaviour_echo_create(void);
 /* A band that listens and stays silent (the performer alone, recorded). */
 bm_behaviour *behaviour_silent_create(void);
 
-/* Creates a behaviour by mode name ("echo", "silent"); NULL for an unknown name. */
+/* Creates a behaviour by mode name ("accompany", "echo", "silent"); NULL for an unknown name or
+ * when it cannot start (behaviour_error() then says why in one sentence). "accompany" loads the
+ * trained musician (engine/musician/mus_accompany.h) from behaviour_model_path(). */
 bm_behaviour *behaviour_create(const char *mode);
+
+/* Primes a behaviour with a phrase of performer events (beat-stamped, in order): it hears them as
+ * if they had just been played, without answering, so that its next steps respond to them (call
+ * and response). Bounded in time; no allocation. 0, or -1 when the behaviour has no memory to prime
+ * (echo, silent). */
+int behaviour_prime(bm_behaviour *b, const bm_step_ctx *ctx, const bm_event *phrase, int n);
+
+/* Why the last behaviour_create on this thread failed ("" when it did not). */
+const char *behaviour_error(void);
+
+/* The musician model file "accompany" loads (NULL: the default, see mus_model_default_path), and
+ * the one in use. Not real-time. */
+void behaviour_set_model_path(const char *path);
+const char *behaviour_model_path(void);
 
 /* The mode names behaviour_create knows, NULL-terminated. */
 extern const char *const bm_mode_names[];

@@ -1,6 +1,8 @@
 /* cmd_render.c: `bandmate render`: a performer's MIDI file and/or audio through bandmate, offline. */
+#include "engine/behaviour.h"
 #include "engine/cli.h"
 #include "engine/cli_util.h"
+#include "engine/musician/mus_model.h"
 #include "engine/offline.h"
 #include "engine/patch.h"
 #include "engine/pianoroll.h"
@@ -28,8 +30,10 @@ static void usage(FILE *f)
             "  --out-mid FILE     the session as MIDI\n"
             "  --out-wav FILE     the session as audio (24-bit WAV)\n"
             "  --out-png FILE     a piano-roll picture of the session, one colour per part\n"
-            "  --patch FILE       a patch (patches/*.lua); without one, the built-in default\n"
-            "  --mode NAME        override the patch's mode (echo, silent)\n"
+            "  --patch FILE       a patch (patches/*.lua); without one, the built-in default, in which\n"
+            "                     the shipped musician accompanies whatever the performer plays\n"
+            "  --mode NAME        override the patch's mode (accompany, echo, silent)\n"
+            "  --model FILE       the musician model for accompany (default models/musician.bmnn)\n"
             "  --seed N           random seed (the same seed gives the same session)\n"
             "  --tempo BPM        ignore the file's tempo map and play at this tempo\n"
             "  --sample-rate HZ   default 48000, or the rate of --in-wav\n"
@@ -50,7 +54,7 @@ int cmd_render(int argc, char **argv)
         {"quiet", no_argument, 0, 'q'},           {"help", no_argument, 0, 'h'},
         {"in-wav", required_argument, 0, 'W'},    {"listen", required_argument, 0, 'L'},
         {"tempo-source", required_argument, 0, 'S'}, {"follow", required_argument, 0, 'F'},
-        {0, 0, 0, 0}};
+        {"model", required_argument, 0, 'D'},     {0, 0, 0, 0}};
     const char *out_png = NULL;
     const char *in = NULL, *out_mid = NULL, *out_wav = NULL, *patch_path = NULL, *mode = NULL;
     const char *in_wav = NULL, *listen = NULL, *source = NULL;
@@ -74,6 +78,7 @@ int cmd_render(int argc, char **argv)
         case 'b': if (cli_number("render", "--block", optarg, 16, 8192, &block)) return 2; break;
         case 'T': if (cli_number("render", "--tail", optarg, 0, 600, &tail)) return 2; break;
         case 'q': quiet = 1; break;
+        case 'D': behaviour_set_model_path(optarg); break;
         case 'W': in_wav = optarg; break;
         case 'L': listen = optarg; break;
         case 'S': source = optarg; break;
@@ -113,11 +118,24 @@ int cmd_render(int argc, char **argv)
             fprintf(stderr, "bandmate render: %s.\n", err);
             return 1;
         }
+    } else if (mode) { /* the mode is given: the default patch's own choice of mode does not matter */
+        memset(&patch, 0, sizeof patch);
+        snprintf(patch.name, sizeof patch.name, "default (%s)", mode);
+        engine_config_defaults(&patch.cfg);
+        patch.audio_inputs = 1;
     } else {
         patch_defaults(&patch);
     }
     bm_engine_config cfg = patch.cfg;
     if (mode) snprintf(cfg.mode, sizeof cfg.mode, "%s", mode);
+    if (!strcmp(cfg.mode, "accompany")) { /* say why the musician cannot play, not just that it cannot */
+        mus_model *m = mus_model_shared(behaviour_model_path(), err, sizeof err);
+        if (!m) {
+            fprintf(stderr, "bandmate render: %s.\n", err);
+            return 1;
+        }
+        mus_model_release(m);
+    }
     if (have_seed) cfg.seed = seed;
     if (sr > 0) cfg.sample_rate = sr;
     cfg.monitor_human = 1; /* the rendered audio carries the performer's part too */

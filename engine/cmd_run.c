@@ -386,9 +386,7 @@ int cmd_run(int argc, char **argv)
                 printf("OSC on UDP port %d%s%s (docs/osc.md)\n", control_osc_port(ctl), co.net.tcp ? " and TCP" : "",
                        co.osc_lua ? ", Lua over OSC allowed" : "");
             if (co.script) printf("script %s%s\n", co.script, control_script_running(ctl) ? "" : " (stopped: its init() failed)");
-            if (patch.model[0])
-                printf("the patch names the model %s: bandmate cannot play trained models yet, so the band plays mode %s\n",
-                       patch.model, cfg.mode);
+            if (patch.model[0]) printf("musician model %s (played in mode accompany)\n", patch.model);
             fflush(stdout);
         }
         bm_status st;

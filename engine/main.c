@@ -16,8 +16,9 @@ static const struct command commands[] = {
     {"render", cmd_render, "play a human MIDI file through bandmate offline, to MIDI and WAV"},
     {"devices", cmd_devices, "list JACK ports and PortMidi devices"},
     {"bench", cmd_bench, "run benchmarks (engine, nn, ...) and print tables"},
+    {"train", cmd_train, "train the musician (bass, drums, comping, lead) on a folder of MIDI files"},
+    {"eval", cmd_eval, "evaluate the musician (or, with 'voices', the timbre voices) against baselines"},
     {"voice", cmd_voice, "timbre voices: analyse a recording, build the voice data set"},
-    {"eval", cmd_eval, "evaluate trained models (voices, ...) and print tables"},
 };
 
 static void usage(FILE *f)

@@ -163,7 +163,9 @@ int musician_poll(bm_musician *m, const bm_clock_map *map, int64_t now_frame)
         for (int i = 0; i < n; i++) {
             bm_event *o = &m->out[i];
             if (o->part >= BM_NUM_PARTS) continue;
-            int enabled = (ctx.parts_enabled >> o->part) & 1;
+            /* parts switched off are silent; the performer's own part is the behaviour's to answer
+             * on in their rests (call and response) */
+            int enabled = (m->parts_enabled >> o->part) & 1;
             if (!enabled && o->type == BM_EV_NOTE_ON) continue;
             push_out(m, o);
         }

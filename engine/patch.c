@@ -2,6 +2,7 @@
 #include "engine/patch.h"
 #include "engine/behaviour.h"
 #include "engine/listen/listen_patch.h"
+#include "engine/musician/mus_model.h"
 #include "engine/sandbox.h"
 #include "engine/voice/voice_bank.h"
 #include "engine/voice/voicedef.h"
@@ -15,12 +16,43 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-void patch_defaults(bm_patch *p)
+static void base_defaults(bm_patch *p)
 {
     memset(p, 0, sizeof *p);
     snprintf(p->name, sizeof p->name, "default (echo)");
     engine_config_defaults(&p->cfg);
     p->audio_inputs = 1;
+}
+
+/* 0 when the musician model loads (it stays cached for the behaviour), else -1 with why. */
+static int model_usable(char *why, size_t cap)
+{
+    mus_model *m = mus_model_shared(behaviour_model_path(), why, cap);
+    if (!m) return -1;
+    mus_model_release(m);
+    return 0;
+}
+
+/* The default mode: the trained musician when its model loads, else the echo harmoniser, said once. */
+static void default_mode(bm_patch *p, int rename)
+{
+    char why[1024];
+    if (model_usable(why, sizeof why) == 0) {
+        snprintf(p->cfg.mode, sizeof p->cfg.mode, "accompany");
+        if (rename) snprintf(p->name, sizeof p->name, "default (accompany)");
+        return;
+    }
+    static int told;
+    if (!told++)
+        fprintf(stderr, "bandmate: the musician model cannot be used (%s); the band plays the echo harmoniser "
+                "instead (run 'make model', or point BANDMATE_MODEL at a model).\n", why);
+    snprintf(p->cfg.mode, sizeof p->cfg.mode, "echo");
+}
+
+void patch_defaults(bm_patch *p)
+{
+    base_defaults(p);
+    default_mode(p, 1);
 }
 
 struct ctx {
@@ -531,13 +563,24 @@ static void read_patch(struct ctx *c, bm_patch *p)
                                       "midi_map", "osc_map", "params", "chords", "listen", NULL};
     check_keys(c, "the patch", top);
     get_string(c, "name", p->name, sizeof p->name);
+    /* the musician model first: whether mode accompany can play depends on it */
+    if (get_string(c, "model", p->model, sizeof p->model)) {
+        resolve(p, p->model, sizeof p->model);
+        if (access(p->model, R_OK) != 0) fail(c, "model %s does not exist or cannot be read", p->model);
+        else behaviour_set_model_path(p->model);
+    }
     char mode[32];
     if (get_string(c, "mode", mode, sizeof mode)) {
         int known = 0;
         for (int i = 0; bm_mode_names[i]; i++)
             if (!strcmp(mode, bm_mode_names[i])) known = 1;
+        char why[1024];
         if (!known) fail(c, "mode '%s' is not a mode bandmate knows", mode);
+        else if (!strcmp(mode, "accompany") && model_usable(why, sizeof why) != 0)
+            fail(c, "mode 'accompany' needs the musician model: %s", why);
         else snprintf(p->cfg.mode, sizeof p->cfg.mode, "%s", mode);
+    } else if (!c->failed) {
+        default_mode(p, 0);
     }
     double v;
     if (get_number(c, "tempo", BM_MIN_BPM, BM_MAX_BPM, &v)) p->cfg.bpm = v;
@@ -583,10 +626,6 @@ static void read_patch(struct ctx *c, bm_patch *p)
     if (get_string(c, "script", p->script, sizeof p->script)) {
         resolve(p, p->script, sizeof p->script);
         if (access(p->script, R_OK) != 0) fail(c, "script %s does not exist or cannot be read", p->script);
-    }
-    if (get_string(c, "model", p->model, sizeof p->model)) {
-        resolve(p, p->model, sizeof p->model);
-        if (access(p->model, R_OK) != 0) fail(c, "model %s does not exist or cannot be read", p->model);
     }
     if (get_bool(c, "auto_connect", &b)) p->auto_connect = b;
     read_script_options(c, p);
@@ -641,7 +680,7 @@ static void read_patch(struct ctx *c, bm_patch *p)
 
 int patch_load(const char *path, bm_patch *p, char *err, size_t errlen)
 {
-    patch_defaults(p);
+    base_defaults(p);
     snprintf(p->path, sizeof p->path, "%s", path);
     char base[1024];
     snprintf(base, sizeof base, "%s", path);

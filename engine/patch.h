@@ -57,7 +57,7 @@ typedef struct bm_patch {
     int n_osc_allow;
     int osc_tcp, osc_lua;             /* TCP too; Lua code over OSC */
     int auto_connect;                 /* connect to the physical ports */
-    char model[1024];                 /* a trained model file (validated; not played yet) */
+    char model[1024];                 /* the musician's model file (validated; mode accompany plays it) */
     char voice[BM_NUM_PARTS][64];     /* a voice name per part ("" : the part's instrument) */
     int script_allow;                 /* enum bm_script_allow bits */
     double script_memory_mb;          /* 0: the default */
@@ -72,7 +72,8 @@ typedef struct bm_patch {
     int n_chords;
 } bm_patch;
 
-/* The built-in default patch: echo mode at 120 BPM, classic instruments, no connections. */
+/* The built-in default patch at 120 BPM, classic instruments, no connections: the trained musician
+ * ("accompany") when its model loads, else the echo harmoniser (saying why, once, on stderr). */
 void patch_defaults(bm_patch *p);
 
 /* Loads a patch file over the defaults; 0, or -1 with one sentence in err. */

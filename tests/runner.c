@@ -176,14 +176,19 @@ static int by_file_then_order(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-    int first = 1, list_only = 0;
+    int first = 1, list_only = 0, jobs = 1;
     const char *env_bindir = getenv("BM_BINDIR");
     if (env_bindir) snprintf(bindir, sizeof bindir, "%s", env_bindir);
     while (first < argc && argv[first][0] == '-') {
         if (!strcmp(argv[first], "-l")) list_only = 1;
+        else if (!strcmp(argv[first], "-j") && first + 1 < argc) {
+            jobs = atoi(argv[++first]);
+            if (jobs < 1) jobs = 1;
+            if (jobs > 16) jobs = 16;
+        }
         else if (!strcmp(argv[first], "-h") || !strcmp(argv[first], "--help")) {
-            printf("usage: %s [-l] [PATTERN...]\n  runs the tests whose name or file contains a "
-                   "PATTERN (all without one); -l lists them\n", argv[0]);
+            printf("usage: %s [-l] [-j N] [PATTERN...]\n  runs the tests whose name or file contains a "
+                   "PATTERN (all without one), N at a time; -l lists them\n", argv[0]);
             return 0;
         } else {
             fprintf(stderr, "unknown option %s; try --help\n", argv[first]);
@@ -196,63 +201,94 @@ int main(int argc, char **argv)
     int passed = 0, failed = 0, skipped = 0;
     char failures[8192] = "";
     double t_all = now_s();
-    for (int i = 0; i < n_tests; i++) {
-        struct test_entry *t = &tests[i];
-        if (!matches(t, argc, argv, first)) continue;
-        if (list_only) {
-            printf("%s (%s)\n", t->name, t->file);
-            continue;
-        }
+    /* up to `jobs` tests run at once, each in its own process; results print as they finish */
+    struct slot {
+        pid_t pid;
+        int fd;
+        double t0;
+        struct test_entry *t;
         char dir[PATH_MAX];
-        snprintf(dir, sizeof dir, "/tmp/bm-test-%d-%s", (int)getpid(), t->name);
-        int fds[2];
-        if (pipe(fds) != 0) {
-            perror("pipe");
-            return 2;
-        }
-        fflush(stdout);
-        double t0 = now_s();
-        pid_t pid = fork();
-        if (pid == 0) {
-            close(fds[0]);
-            report_fd = fds[1];
-            snprintf(tmpdir, sizeof tmpdir, "%s", dir);
-            alarm((unsigned)t->timeout_s);
-            t->fn();
-            exit(0);
-        }
-        close(fds[1]);
         char msg[2048];
-        size_t len = 0;
-        ssize_t n;
-        while ((n = read(fds[0], msg + len, sizeof msg - 1 - len)) > 0) len += (size_t)n;
-        msg[len] = 0;
-        close(fds[0]);
-        int status;
-        waitpid(pid, &status, 0);
-        double dt = now_s() - t0;
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-            passed++;
-            printf("ok    %-44s %7.2f s\n", t->name, dt);
-            remove_tree(dir);
-        } else if (WIFEXITED(status) && WEXITSTATUS(status) == EXIT_SKIP) {
-            skipped++;
-            printf("skip  %-44s %s\n", t->name, msg);
-            remove_tree(dir);
-        } else {
-            failed++;
-            char why[2300];
-            if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
-                snprintf(why, sizeof why, "timed out after %d s", t->timeout_s);
-            else if (WIFSIGNALED(status))
-                snprintf(why, sizeof why, "killed by signal %d %s", WTERMSIG(status), msg);
-            else
-                snprintf(why, sizeof why, "%s", len ? msg : "exited non-zero");
-            printf("FAIL  %-44s %7.2f s  %s (scratch: %s)\n", t->name, dt, why, dir);
-            size_t fl = strlen(failures);
-            snprintf(failures + fl, sizeof failures - fl, "  %s\n", t->name);
+        size_t len;
+    } slots[16];
+    int running = 0, next = 0;
+    for (;;) {
+        while (running < jobs && next < n_tests) {
+            struct test_entry *t = &tests[next++];
+            if (!matches(t, argc, argv, first)) continue;
+            if (list_only) {
+                printf("%s (%s)\n", t->name, t->file);
+                continue;
+            }
+            struct slot *sl = &slots[running];
+            snprintf(sl->dir, sizeof sl->dir, "/tmp/bm-test-%d-%s", (int)getpid(), t->name);
+            int fds[2];
+            if (pipe(fds) != 0) {
+                perror("pipe");
+                return 2;
+            }
+            fflush(stdout);
+            sl->t = t;
+            sl->len = 0;
+            sl->t0 = now_s();
+            sl->pid = fork();
+            if (sl->pid == 0) {
+                close(fds[0]);
+                report_fd = fds[1];
+                snprintf(tmpdir, sizeof tmpdir, "%s", sl->dir);
+                alarm((unsigned)t->timeout_s);
+                t->fn();
+                exit(0);
+            }
+            close(fds[1]);
+            sl->fd = fds[0];
+            running++;
         }
-        fflush(stdout);
+        if (running <= 0 || running > 16) break;
+        struct pollfd pfd[16];
+        for (int k = 0; k < running; k++) pfd[k] = (struct pollfd){slots[k].fd, POLLIN, 0};
+        if (poll(pfd, (nfds_t)(unsigned)running, -1) < 0) continue;
+        for (int k = 0; k < running; k++) {
+            if (!(pfd[k].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            struct slot *sl = &slots[k];
+            ssize_t n = read(sl->fd, sl->msg + sl->len, sizeof sl->msg - 1 - sl->len);
+            if (n > 0) {
+                sl->len += (size_t)n;
+                if (sl->len < sizeof sl->msg - 1) continue;
+            }
+            /* end of the test's report: collect it */
+            sl->msg[sl->len] = 0;
+            close(sl->fd);
+            int status;
+            waitpid(sl->pid, &status, 0);
+            double dt = now_s() - sl->t0;
+            struct test_entry *t = sl->t;
+            if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+                passed++;
+                printf("ok    %-44s %7.2f s\n", t->name, dt);
+                remove_tree(sl->dir);
+            } else if (WIFEXITED(status) && WEXITSTATUS(status) == EXIT_SKIP) {
+                skipped++;
+                printf("skip  %-44s %s\n", t->name, sl->msg);
+                remove_tree(sl->dir);
+            } else {
+                failed++;
+                char why[2300];
+                if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
+                    snprintf(why, sizeof why, "timed out after %d s", t->timeout_s);
+                else if (WIFSIGNALED(status))
+                    snprintf(why, sizeof why, "killed by signal %d %s", WTERMSIG(status), sl->msg);
+                else
+                    snprintf(why, sizeof why, "%s", sl->len ? sl->msg : "exited non-zero");
+                printf("FAIL  %-44s %7.2f s  %s (scratch: %s)\n", t->name, dt, why, sl->dir);
+                size_t fl = strlen(failures);
+                snprintf(failures + fl, sizeof failures - fl, "  %s\n", t->name);
+            }
+            fflush(stdout);
+            slots[k] = slots[--running];
+            pfd[k] = pfd[running];
+            k--;
+        }
     }
     if (list_only) return 0;
     if (failed) printf("failed tests:\n%s", failures);

@@ -24,8 +24,9 @@ static void session_start(struct session *s, int period, int audio_seconds, cons
     s->p = &p;
     test_jackd_start(&s->j, 48000, period);
     peer_open(s->p, s->j.name, audio_seconds);
-    const char *args[32] = {"run", "--server", s->j.name, "--name", "bmut"};
-    int n = 5;
+    /* these sessions time the echo harmoniser (the default patch plays the trained musician) */
+    const char *args[32] = {"run", "--server", s->j.name, "--name", "bmut", "--mode", "echo"};
+    int n = 7;
     for (int i = 0; extra[i] && n < 31; i++) args[n++] = extra[i];
     args[n] = NULL;
     s->pid = spawn_bandmate(test_path("bandmate.log"), args);

@@ -18,7 +18,7 @@ for variant in plain asan; do
   out=$(mktemp)
   BM_BINDIR=$dir ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
     LSAN_OPTIONS=suppressions=$(pwd)/tests/lsan.supp:print_suppressions=0 \
-    "$dir/tests/bm_tests" "$@" | tee "$out"
+    "$dir/tests/bm_tests" -j 3 "$@" | tee "$out"
   last=$(tail -n 1 "$out")
   rm -f "$out"
   p=$(echo "$last" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')

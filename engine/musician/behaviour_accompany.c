@@ -1,0 +1,203 @@
+/* behaviour_accompany.c: the trained musician as the band's behaviour. */
+#include "engine/musician/mus_accompany.h"
+#include "engine/musician.h"
+#include "engine/musician/mus_chart.h"
+#include "engine/musician/mus_listen.h"
+#include "engine/util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct accompany {
+    bm_behaviour base;
+    mus_model *model;
+    mus_band *band;
+    mus_listen listen;
+    int64_t k;              /* the next model step */
+    int started;
+    int64_t last_engine_step;
+    float swing_tri, swing_quad; /* decaying counts of the performer's onsets on triplet and 16th positions */
+    mus_chart_chord *chords;
+    int nchords;
+};
+
+static void acc_reset(bm_behaviour *bb)
+{
+    struct accompany *a = (struct accompany *)bb;
+    mus_band_reset(a->band);
+    mus_listen_reset(&a->listen);
+    a->started = 0;
+    a->k = 0;
+    a->swing_tri = a->swing_quad = 0;
+}
+
+static void acc_destroy(bm_behaviour *bb)
+{
+    struct accompany *a = (struct accompany *)bb;
+    mus_band_free(a->band);
+    mus_model_release(a->model);
+    free(a->chords);
+    free(a);
+}
+
+static void hear(struct accompany *a, const bm_event *human, int nhuman)
+{
+    for (int i = 0; i < nhuman; i++) {
+        const bm_event *h = &human[i];
+        if (h->type == BM_EV_NOTE_ON && h->velocity > 0) {
+            mus_listen_note(&a->listen, 1, h->note, h->velocity);
+            double f = h->beat - floor(h->beat);
+            a->swing_tri *= 0.97f;
+            a->swing_quad *= 0.97f;
+            if (fabs(f - 1.0 / 3) < 0.05 || fabs(f - 2.0 / 3) < 0.05) a->swing_tri += 1;
+            else if (fabs(f - 0.25) < 0.05 || fabs(f - 0.5) < 0.05 || fabs(f - 0.75) < 0.05) a->swing_quad += 1;
+        } else if (h->type == BM_EV_NOTE_OFF || h->type == BM_EV_NOTE_ON) {
+            mus_listen_note(&a->listen, 0, h->note, 0);
+        }
+    }
+}
+
+static void controls(struct accompany *a, const bm_step_ctx *ctx, mus_band_ctl *c)
+{
+    *c = mus_band_ctl_defaults();
+    const double *v = ctx->controls;
+    if (v) {
+        c->temperature = (float)v[BM_CTL_TEMPERATURE];
+        c->top_p = (float)v[BM_CTL_TOP_P];
+        c->density = (float)v[BM_CTL_DENSITY];
+        c->key = v[BM_CTL_KEY] >= 0 ? (int)v[BM_CTL_KEY] % 12 : -1;
+        c->scale = (int)v[BM_CTL_SCALE];
+        c->style = v[BM_CTL_STYLE] >= 0 && v[BM_CTL_STYLE] < MUS_NSTYLES - 1 ? (int)v[BM_CTL_STYLE] + 1 : 0;
+        c->memory = (float)v[BM_CTL_MEMORY];
+        c->swing = (float)v[BM_CTL_SWING];
+    }
+    /* a performer who plays swung or in triplets gets a band that does too */
+    if (a->swing_tri >= 4 && a->swing_tri > 1.5f * a->swing_quad && c->swing < 1) c->swing = 1;
+    c->parts = 0;
+    for (int p = 0; p < MUS_NPARTS; p++)
+        if (ctx->parts_enabled >> (p + 1) & 1) c->parts |= 1u << p;
+    int role = ctx->human_role;
+    c->role = role >= BM_PART_BASS && role <= BM_PART_LEAD ? role : mus_listen_guess_role(&a->listen);
+    /* a lead performer is answered on the lead part in their rests (the musician still silences
+     * the part when it is switched off) */
+    if (c->role == MUS_ROLE_LEAD) c->parts |= 1u << MUS_LEAD;
+    /* the performer's part (guessed) is theirs; the lead answers in their rests */
+    if (c->role != MUS_ROLE_LEAD && c->role != MUS_ROLE_NONE) c->parts &= ~(1u << (c->role - 1));
+}
+
+static void chart_at(const struct accompany *a, double beat, mus_band_ctl *c)
+{
+    if (!a->nchords) return;
+    int lo = 0, hi = a->nchords - 1, at = -1;
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+        if (a->chords[mid].beat <= beat + 1e-6) {
+            at = mid;
+            lo = mid + 1;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    if (at >= 0 && a->chords[at].root >= 0) {
+        c->chart_root = a->chords[at].root;
+        c->chart_pcs = a->chords[at].pcs;
+    }
+}
+
+static int acc_step(bm_behaviour *bb, const bm_step_ctx *ctx, const bm_event *human, int nhuman, bm_event *out,
+                    int max)
+{
+    struct accompany *a = (struct accompany *)bb;
+    hear(a, human, nhuman);
+    mus_band_ctl c;
+    controls(a, ctx, &c);
+    double end = ctx->beat + ctx->step_beats;
+    if (!a->started || ctx->step != a->last_engine_step + 1) { /* a start, or the musician skipped steps */
+        a->k = (int64_t)ceil(ctx->beat * MUS_STEPS_PER_BEAT - 1e-6);
+        a->started = 1;
+    }
+    a->last_engine_step = ctx->step;
+    int bpb = ctx->beats_per_bar > 0 ? ctx->beats_per_bar : 4;
+    int n = 0;
+    while ((double)a->k / MUS_STEPS_PER_BEAT < end - 1e-6) {
+        double beat = (double)a->k / MUS_STEPS_PER_BEAT;
+        mus_hsum heard;
+        mus_frame tokens;
+        mus_listen_close(&a->listen, c.role, &heard, &tokens);
+        c.chart_root = -1;
+        chart_at(a, beat, &c);
+        mus_frame f = mus_band_decide(a->band, &c, a->k, bpb, &heard, &tokens, ctx->rng);
+        n += mus_band_perform(a->band, &c, &f, beat, ctx->channel, out + n, max - n);
+        a->k++;
+    }
+    return n;
+}
+
+int behaviour_accompany_prime(bm_behaviour *bb, const bm_step_ctx *ctx, const bm_event *phrase, int n)
+{
+    /* the phrase is heard step by step as if played, the band resting: for call and response */
+    struct accompany *a = (struct accompany *)bb;
+    if (n <= 0) return 0;
+    mus_band_ctl c;
+    controls(a, ctx, &c);
+    int bpb = ctx->beats_per_bar > 0 ? ctx->beats_per_bar : 4;
+    double first = phrase[0].beat, last = phrase[n - 1].beat;
+    int64_t k0 = (int64_t)floor(first * MUS_STEPS_PER_BEAT), k1 = (int64_t)floor(last * MUS_STEPS_PER_BEAT) + 1;
+    if (k1 - k0 > 4096) k0 = k1 - 4096; /* bounded: the last 4096 steps of a long phrase */
+    int i = 0;
+    mus_frame rest = mus_frame_rest();
+    for (int64_t k = k0; k <= k1; k++) {
+        while (i < n && phrase[i].beat < (double)k / MUS_STEPS_PER_BEAT) hear(a, &phrase[i++], 1);
+        mus_hsum heard;
+        mus_frame tokens;
+        mus_listen_close(&a->listen, c.role, &heard, &tokens);
+        mus_band_observe(a->band, &c, k, bpb, &heard, &tokens, &rest);
+    }
+    return 0;
+}
+
+static const bm_behaviour_ops acc_ops = {"accompany", acc_reset, acc_step, acc_destroy};
+
+bm_behaviour *behaviour_accompany_create(const char *model_path, char *err, size_t errlen)
+{
+    char path[1024];
+    if (model_path) snprintf(path, sizeof path, "%s", model_path);
+    else mus_model_default_path(path, sizeof path);
+    struct accompany *a = calloc(1, sizeof *a);
+    if (!a) {
+        bm_errf(err, errlen, "out of memory starting the accompaniment");
+        return NULL;
+    }
+    a->base.ops = &acc_ops;
+    a->model = mus_model_shared(path, err, errlen);
+    if (!a->model) {
+        free(a);
+        return NULL;
+    }
+    a->band = mus_band_create(a->model, err, errlen);
+    if (!a->band) {
+        mus_model_release(a->model);
+        free(a);
+        return NULL;
+    }
+    acc_reset(&a->base);
+    return &a->base;
+}
+
+int behaviour_accompany_set_chart(bm_behaviour *bb, const struct mus_chart *chart)
+{
+    struct accompany *a = (struct accompany *)bb;
+    free(a->chords);
+    a->chords = NULL;
+    a->nchords = 0;
+    if (!chart || !chart->nchords) return 0;
+    a->chords = malloc((size_t)chart->nchords * sizeof *a->chords);
+    if (!a->chords) return -1;
+    memcpy(a->chords, chart->chords, (size_t)chart->nchords * sizeof *a->chords);
+    a->nchords = chart->nchords;
+    return 0;
+}
+
+mus_band *behaviour_accompany_band(bm_behaviour *bb) { return ((struct accompany *)bb)->band; }
