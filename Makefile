@@ -8,6 +8,8 @@
 #   make corpus     the default training corpus in corpus/ (CORPUS_SONGS=N, CORPUS_SEED=S)
 #   make model      retrain the shipped musician models/musician.bmnn from corpus/ (MODEL_STEPS=N)
 #   make voices-data  render and analyse the voice data set into voicedata/ (docs/voices-data.md)
+#   make voices     the voice data set, then train the timbre decoder and place the shipped voices
+#                   into voices/ (docs/voices.md)
 
 BUILD ?= build
 SAN   ?= 0
@@ -129,6 +131,9 @@ model: deps
 voices-data: deps
 	$(MAKE) $(BIN)
 	@tools/voices/build.sh $(BIN) voicedata
+
+voices: voices-data
+	@tools/voices/train.sh $(BIN) voicedata voices
 
 clean:
 	rm -rf build

@@ -3,3 +3,6 @@
 
 /* `bandmate bench engine`: callback cost live on JACK (dummy backend) and offline render speed. */
 int bench_engine_main(int argc, char **argv);
+
+/* `bandmate bench synth`: the neural voices' callback cost and render speed beside fluidsynth. */
+int bench_synth_main(int argc, char **argv);

@@ -15,6 +15,7 @@ struct bench {
 static const struct bench benches[] = {
     {"engine", bench_engine_main, "process callback cost live on JACK, offline render speed beside fluidsynth"},
     {"nn", nn_bench_main, "nn/: streaming LSTM step and training throughput, beside PyTorch"},
+    {"synth", bench_synth_main, "neural voices: callback cost of 16 notes, render speed beside fluidsynth"},
 };
 
 static void usage(FILE *f)

@@ -1,7 +1,11 @@
-/* cmd_eval.c: `bandmate eval`: the musician on held-out songs. */
+/* cmd_eval.c: `bandmate eval`: the musician on held-out songs; `bandmate eval voices`: the timbre
+ * decoder on held-out notes (engine/voice/cmd_eval_voices.c). */
 #include "engine/cli.h"
 #include "engine/cli_util.h"
 #include "engine/musician/mus_eval.h"
+#include "engine/voice/voice_eval_cmd.h"
+
+#include <string.h>
 
 #include <getopt.h>
 #include <stdio.h>
@@ -10,6 +14,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: bandmate eval --corpus DIR [--model MODEL.bmnn] [options]\n"
+            "       bandmate eval voices [options]   (the timbre voices; 'bandmate eval voices --help')\n"
             "\n"
             "Evaluates the musician on the corpus's test songs, the model always online (it hears only\n"
             "the past): per-step negative log-likelihood of each head beside a PPM baseline (orders\n"
@@ -39,6 +44,7 @@ static void usage(FILE *f)
 
 int cmd_eval(int argc, char **argv)
 {
+    if (argc > 1 && !strcmp(argv[1], "voices")) return eval_voices_main(argc - 1, argv + 1);
     static const struct option opts[] = {
         {"corpus", required_argument, 0, 'c'},    {"model", required_argument, 0, 'm'},
         {"performance", required_argument, 0, 'p'}, {"max-songs", required_argument, 0, 'n'},

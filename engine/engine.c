@@ -3,6 +3,7 @@
 #include "engine/util.h"
 #include "engine/behaviour.h"
 #include "engine/sched.h"
+#include "engine/voice/voice_bank.h"
 
 #include <errno.h>
 #include <math.h>
@@ -78,7 +79,7 @@ void engine_config_defaults(bm_engine_config *c)
     c->part_pan[BM_PART_COMPING] = -0.35f;
     c->part_pan[BM_PART_LEAD] = 0.3f;
     c->part_pan[BM_PART_HUMAN] = -0.1f;
-    c->master_gain = 0.8f;
+    c->master_gain = 0.5f; /* headroom: the example sessions stay about 20 dB under full scale (RMS); few peaks reach the soft clipper's knee (0.8) */
     c->record = 0;
     c->seed = 1;
     c->lookahead_ms = 30;
@@ -101,6 +102,14 @@ static void set_pan(bm_engine *e, int p, float pan)
 
 static bm_instrument *make_instrument(const bm_engine_config *cfg, int part)
 {
+    if (cfg->voice[part][0]) {
+        char why[512];
+        bm_instrument *in = voice_instrument_create(cfg->voice[part], part == BM_PART_BASS ? 4 : 16,
+                                                    cfg->sample_rate, why, sizeof why);
+        if (in) return in;
+        fprintf(stderr, "bandmate: the %s part's voice '%s' cannot play: %s; it plays its classic instrument instead.\n",
+                bm_part_name(part), cfg->voice[part], why);
+    }
     if (part == BM_PART_DRUMS || cfg->instrument[part] < 0) return synth_drums_create(24, cfg->sample_rate);
     return synth_classic_create(cfg->instrument[part], part == BM_PART_BASS ? 4 : 16, cfg->sample_rate);
 }
@@ -313,6 +322,13 @@ static void apply_commands(bm_engine *e)
             break;
         case BM_CMD_METER:
             clock_set_meter(&e->clock, c.part, (int)c.value);
+            break;
+        case BM_CMD_MORPH:
+        case BM_CMD_MORPH_Y:
+            if (c.part >= 0 && c.part < BM_NUM_PARTS && e->inst[c.part]->ops->set_param)
+                e->inst[c.part]->ops->set_param(e->inst[c.part], c.type == BM_CMD_MORPH ? BM_SYNTH_MORPH_X
+                                                                                        : BM_SYNTH_MORPH_Y,
+                                                (float)c.value);
             break;
         case BM_CMD_XRUN: {
             atomic_fetch_add_explicit(&e->stats.xruns, 1, memory_order_relaxed);

@@ -40,6 +40,9 @@ typedef struct bm_engine_config {
     uint64_t seed;
     double lookahead_ms;              /* the musician plays a step this long before it starts */
     int instrument[BM_NUM_PARTS];     /* classic preset per part (drums use the drum kit) */
+    char voice[BM_NUM_PARTS][128];    /* a neural voice spec per part ("" : the classic preset; see
+                                         engine/voice/voice_bank.h); one that cannot load falls back
+                                         to the classic preset with one message */
     bm_listen_config listen;          /* audio analysis, tempo following, phrases (listen_state.h) */
 } bm_engine_config;
 
@@ -59,6 +62,8 @@ enum bm_command_type {
     BM_CMD_XRUN,          /* from the driver: an xrun happened (for feedback and counts) */
     BM_CMD_END_PHRASE,    /* the performer's phrase ends now (end of call) */
     BM_CMD_FOLLOW,        /* value: tempo follow strength 0..1 (tempo source performer) */
+    BM_CMD_MORPH,         /* part, value: a neural voice's morph position x (0..1) */
+    BM_CMD_MORPH_Y,       /* part, value: its y (0..1; between four voices) */
 };
 
 typedef struct bm_command {

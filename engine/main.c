@@ -17,8 +17,8 @@ static const struct command commands[] = {
     {"devices", cmd_devices, "list JACK ports and PortMidi devices"},
     {"bench", cmd_bench, "run benchmarks (engine, nn, ...) and print tables"},
     {"train", cmd_train, "train the musician (bass, drums, comping, lead) on a folder of MIDI files"},
-    {"eval", cmd_eval, "evaluate the musician on held-out songs against a PPM baseline"},
-    {"voice", cmd_voice, "timbre voices: analyse a recording, build the voice data set"},
+    {"eval", cmd_eval, "evaluate the musician (or, with 'voices', the timbre voices) against baselines"},
+    {"voice", cmd_voice, "timbre voices: list, render, train from a recording, the data set"},
 };
 
 static void usage(FILE *f)

@@ -4,6 +4,8 @@
 #include "engine/listen/listen_patch.h"
 #include "engine/musician/mus_model.h"
 #include "engine/sandbox.h"
+#include "engine/voice/voice_bank.h"
+#include "engine/voice/voicedef.h"
 
 #include <lauxlib.h>
 #include <libgen.h>
@@ -173,6 +175,60 @@ static int get_string_list(struct ctx *c, const char *key, char (*out)[256], int
     return n;
 }
 
+/* parts.X.voice: "NAME", "A,B@0.3", or {"A", "B", morph = 0.3} / {"A", "B", "C", "D", x = .., y = ..},
+ * kept as a voice spec (engine/voice/voice_bank.h); whether the files load is the engine's to say */
+static void read_voice(struct ctx *c, bm_patch *p, int part, const char *where)
+{
+    lua_getfield(c->L, -1, "voice");
+    char spec[sizeof p->cfg.voice[0]] = "";
+    int t = lua_type(c->L, -1);
+    if (t == LUA_TSTRING) {
+        const char *name = lua_tostring(c->L, -1);
+        size_t len = strlen(name);
+        if (!strchr(name, ',') && !strchr(name, '@') && !(len > 5 && !strcmp(name + len - 5, ".bmnn")) &&
+            !voice_name_valid(name))
+            fail(c, "%s.voice '%s' is not a usable voice name (letters, digits, _ - . +)", where, name);
+        snprintf(spec, sizeof spec, "%s", name);
+    } else if (t == LUA_TTABLE) {
+        static const char *const keys[] = {"morph", "x", "y", NULL};
+        voice_spec sp = {0};
+        lua_Integer n = luaL_len(c->L, -1);
+        if (n < 1 || n > VOICE_SPEC_MAX) fail(c, "%s.voice lists %d voices; a morph has 2 to %d", where, (int)n, VOICE_SPEC_MAX);
+        for (lua_Integer i = 1; i <= n && i <= VOICE_SPEC_MAX && !c->failed; i++) {
+            lua_geti(c->L, -1, i);
+            if (lua_type(c->L, -1) != LUA_TSTRING) fail(c, "%s.voice[%d] must be a voice name", where, (int)i);
+            else snprintf(sp.names[sp.n++], sizeof sp.names[0], "%s", lua_tostring(c->L, -1));
+            lua_pop(c->L, 1);
+        }
+        /* the named fields: morph (= x), x, y */
+        lua_pushnil(c->L);
+        while (lua_next(c->L, -2)) {
+            lua_pop(c->L, 1);
+            if (lua_type(c->L, -1) == LUA_TSTRING) {
+                int ok = 0;
+                for (int i = 0; keys[i]; i++) ok |= !strcmp(lua_tostring(c->L, -1), keys[i]);
+                if (!ok) {
+                    fail(c, "'%s' is not a field bandmate knows in %s.voice (morph, x, y)", lua_tostring(c->L, -1), where);
+                    lua_pop(c->L, 1);
+                    break;
+                }
+            }
+        }
+        double v;
+        if (get_number(c, "morph", 0, 1, &v) || get_number(c, "x", 0, 1, &v)) sp.x = (float)v;
+        if (get_number(c, "y", 0, 1, &v)) sp.y = (float)v;
+        voice_spec_format(&sp, spec, sizeof spec);
+    } else if (t != LUA_TNIL) {
+        fail(c, "%s.voice must be a voice name or a list of 2 to 4 voices to morph between", where);
+    }
+    lua_pop(c->L, 1);
+    if (!spec[0] || c->failed) return;
+    voice_spec sp;
+    char why[256];
+    if (voice_spec_parse(spec, &sp, why, sizeof why) != 0) fail(c, "%s.voice: %s", where, why);
+    else snprintf(p->cfg.voice[part], sizeof p->cfg.voice[part], "%s", spec);
+}
+
 static int valid_name(const char *s)
 {
     if (!s[0] || strlen(s) > 63) return 0;
@@ -218,15 +274,17 @@ static void read_part(struct ctx *c, bm_patch *p, int part)
             else p->cfg.instrument[part] = preset;
         }
     }
+    read_voice(c, p, part, where);
     double v;
     if (get_number(c, "channel", 1, 16, &v)) p->cfg.channel[part] = (uint8_t)(v - 1);
     if (get_number(c, "gain", 0, 4, &v)) p->cfg.part_gain[part] = (float)v;
     if (get_number(c, "pan", -1, 1, &v)) p->cfg.part_pan[part] = (float)v;
-    char voice[64];
-    if (get_string(c, "voice", voice, sizeof voice)) {
-        if (!valid_name(voice)) fail(c, "%s.voice '%s' is not a usable voice name (letters, digits, _ - . +)", where, voice);
-        else snprintf(p->voice[part], sizeof p->voice[part], "%s", voice);
-    }
+    /* the control thread's voice parameter names the part's voice (the first of a morph) */
+    voice_spec vsp;
+    char vwhy[256];
+    if (p->cfg.voice[part][0] && voice_spec_parse(p->cfg.voice[part], &vsp, vwhy, sizeof vwhy) == 0 &&
+        valid_name(vsp.names[0]))
+        snprintf(p->voice[part], sizeof p->voice[part], "%s", vsp.names[0]);
     int b;
     if (get_bool(c, "audio", &b)) {
         if (b) p->cfg.audio_parts |= 1u << part;

@@ -351,38 +351,9 @@ int smf_read_file(const char *path, smf **out, char *err, size_t errlen)
                 S_ISDIR(st.st_mode) ? "a folder" : "not a regular file");
         return -1;
     }
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        bm_errf(err, errlen, "cannot open %s: %s", path, strerror(errno));
-        return -1;
-    }
-    if (fseek(f, 0, SEEK_END) != 0) {
-        bm_errf(err, errlen, "cannot read %s: it is not a regular file", path);
-        fclose(f);
-        return -1;
-    }
-    long size = ftell(f);
-    if (size < 0 || (unsigned long)size > SMF_MAX_FILE_BYTES) {
-        bm_errf(err, errlen, "cannot read %s: %s", path,
-                size < 0 ? "it is not a regular file" : "it is larger than 64 MiB");
-        fclose(f);
-        return -1;
-    }
-    rewind(f);
-    uint8_t *buf = malloc((size_t)size + 1);
-    if (!buf) {
-        fclose(f);
-        bm_errf(err, errlen, "out of memory reading %s", path);
-        return -1;
-    }
-    size_t got = fread(buf, 1, (size_t)size, f);
-    int ioerr = ferror(f);
-    fclose(f);
-    if (ioerr || got != (size_t)size) {
-        free(buf);
-        bm_errf(err, errlen, "cannot read %s", path);
-        return -1;
-    }
+    uint8_t *buf;
+    size_t got;
+    if (bm_read_file(path, SMF_MAX_FILE_BYTES, &buf, &got, err, errlen) != 0) return -1;
     char why[256];
     int rc = smf_read_mem(buf, got, out, why, sizeof why);
     free(buf);

@@ -20,7 +20,16 @@ typedef struct bm_instrument_ops {
     int (*active_voices)(const bm_instrument *in);
     void (*set_sample_rate)(bm_instrument *in, double sample_rate);
     void (*destroy)(bm_instrument *in);                             /* not real-time */
+    void (*set_param)(bm_instrument *in, int param, float value);  /* optional (NULL): e.g. a neural
+                                                                       voice's morph position */
 } bm_instrument_ops;
+
+/* set_param ids; an instrument ignores those it does not know. */
+enum {
+    BM_SYNTH_MORPH_X = 1,   /* 0..1: a neural voice's morph from its first voice towards its second */
+    BM_SYNTH_MORPH_Y = 2,   /* 0..1: towards its third and fourth (an XY pad) */
+    BM_SYNTH_GAIN = 3,      /* linear output gain */
+};
 
 struct bm_instrument {
     const bm_instrument_ops *ops;

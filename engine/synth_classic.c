@@ -314,7 +314,7 @@ static void classic_destroy(bm_instrument *in) { free(in); }
 
 static const bm_instrument_ops classic_ops = {
     "classic", classic_note_on, classic_note_off, classic_pitch_bend, classic_control,
-    classic_all_notes_off, classic_render, classic_active, classic_set_sample_rate, classic_destroy,
+    classic_all_notes_off, classic_render, classic_active, classic_set_sample_rate, classic_destroy, NULL,
 };
 
 bm_instrument *synth_classic_create(int preset, int voices, double sample_rate)

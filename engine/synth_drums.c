@@ -267,7 +267,7 @@ static void drums_destroy(bm_instrument *in) { free(in); }
 
 static const bm_instrument_ops drums_ops = {
     "drums", drums_note_on, drums_note_off, drums_pitch_bend, drums_control, drums_all_notes_off,
-    drums_render, drums_active, drums_set_sample_rate, drums_destroy,
+    drums_render, drums_active, drums_set_sample_rate, drums_destroy, NULL,
 };
 
 bm_instrument *synth_drums_create(int voices, double sample_rate)

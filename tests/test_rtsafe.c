@@ -13,7 +13,9 @@
 #include "engine/offline.h"
 #include "engine/recorder.h"
 #include "engine/smf.h"
+#include "engine/voice/voice_bank.h"
 #include "test_listen_util.h"
+#include "voice_kit.h"
 
 #include <sndfile.h>
 #include <dlfcn.h>
@@ -144,6 +146,12 @@ TEST_TIMEOUT(rtsafe_live_session_never_allocates_locks_or_does_io, 90)
     cfg.monitor_human = 1;
     cfg.midi_clock_out = 1;
     cfg.record = 1;
+    /* neural voices on the performer's part and the comping (a morph), from a small test decoder */
+    static voice_kit kit;
+    voice_kit_make(&kit);
+    voice_kit_install(&kit, test_path("voices"));
+    snprintf(cfg.voice[BM_PART_HUMAN], sizeof cfg.voice[0], "pluck");
+    snprintf(cfg.voice[BM_PART_COMPING], sizeof cfg.voice[0], "pad,pluck@0.3");
     bm_engine *e = engine_create(&cfg, err, sizeof err);
     CHECKF(e, "%s", err);
     ring *rev, *raud;
@@ -170,12 +178,20 @@ TEST_TIMEOUT(rtsafe_live_session_never_allocates_locks_or_does_io, 90)
         bm_command c = {0};
         switch (step++ % 5) {
         case 0: c.type = BM_CMD_TEMPO; c.value = 90 + step % 60; break;
-        case 1: c.type = BM_CMD_INSTRUMENT; c.part = BM_PART_LEAD; c.ptr = synth_classic_create(step % 6, 16, 48000); break;
+        case 1: /* the lead changes between classic presets and neural voices */
+            c.type = BM_CMD_INSTRUMENT;
+            c.part = BM_PART_LEAD;
+            c.ptr = step % 2 ? synth_classic_create(step % 6, 16, 48000)
+                             : voice_instrument_create(step % 4 ? "pad" : "pluck,pad@0.5", 16, 48000, err, sizeof err);
+            CHECKF(c.ptr, "%s", err);
+            break;
         case 2: c.type = BM_CMD_PART_AUDIO; c.part = BM_PART_LEAD; c.value = step % 2; break;
         case 3: c.type = BM_CMD_TAP; break;
         case 4: c.type = BM_CMD_PANIC; break;
         }
         engine_command(e, &c);
+        bm_command morph = {BM_CMD_MORPH, BM_PART_COMPING, (double)(step % 10) / 9.0, NULL};
+        engine_command(e, &morph);
         engine_collect_garbage(e);
         bm_event junk;
         while (ring_pop(engine_feedback_ring(e), &junk) == 0) {}
@@ -189,6 +205,7 @@ TEST_TIMEOUT(rtsafe_live_session_never_allocates_locks_or_does_io, 90)
     recorder_finish(rec, err, sizeof err);
     recorder_destroy(rec);
     engine_destroy(e);
+    voice_model_free(&kit.vm);
     peer_close(&p);
     test_jackd_stop(&j);
     CHECKF(atomic_load(&violations) == 0, "%d calls that the process callback must not make, the first: %s",
@@ -206,6 +223,12 @@ TEST(rtsafe_offline_render_callback_never_allocates)
     bm_engine_config cfg;
     engine_config_defaults(&cfg);
     cfg.midi_clock_out = 1;
+    static voice_kit kit;
+    voice_kit_make(&kit);
+    voice_kit_install(&kit, test_path("voices"));
+    snprintf(cfg.voice[BM_PART_HUMAN], sizeof cfg.voice[0], "pad");
+    snprintf(cfg.voice[BM_PART_LEAD], sizeof cfg.voice[0], "pad,pluck@0.7");
+    snprintf(cfg.voice[BM_PART_BASS], sizeof cfg.voice[0], "pluck");
     bm_render_opts o;
     render_opts_defaults(&o);
     o.in_mid = test_path("busy.mid");
@@ -219,6 +242,7 @@ TEST(rtsafe_offline_render_callback_never_allocates)
     CHECKF(render_file(&cfg, &o, &res, err, sizeof err) == 0, "%s", err);
     bm_rt_enter_hook = NULL;
     bm_rt_leave_hook = NULL;
+    voice_model_free(&kit.vm);
     CHECKF(atomic_load(&violations) == 0, "%d forbidden calls, the first: %s", atomic_load(&violations),
            first_violation);
     CHECK_EQ_INT(res.human_notes, 800);

@@ -9,11 +9,11 @@
  * mistaken for the strong one's sidelobe. The fitted partials are subtracted from the spectrum
  * and what is left is summed into mel-spaced noise bands. */
 #include "engine/voice/analysis.h"
+#include "engine/util.h"
 
 #include <aubio/aubio.h>
 #include <fftw3.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,17 +30,6 @@
 #define KERNEL_HALF 10.0        /* window bins each side of a partial that its model covers */
 #define SEARCH_HALF 0.3         /* fraction of f0 each side of the expected partial searched */
 #define GATE_BELOW_PEAK_DB 60.0
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 struct voice_analyser {
     int sr;
@@ -156,7 +145,7 @@ void voice_analyser_free(voice_analyser *a)
 voice_analyser *voice_analyser_new(int sr, char *err, size_t errlen)
 {
     if (sr < VOICE_MIN_RATE || sr > VOICE_MAX_RATE) {
-        set_err(err, errlen,
+        bm_errf(err, errlen,
                 "a sample rate of %d Hz is not supported; use %d to %d Hz (e.g. convert with "
                 "'sox IN.wav -r 48000 OUT.wav')",
                 sr, VOICE_MIN_RATE, VOICE_MAX_RATE);
@@ -228,7 +217,7 @@ voice_analyser *voice_analyser_new(int sr, char *err, size_t errlen)
     return a;
 oom:
     voice_analyser_free(a);
-    set_err(err, errlen, "out of memory while preparing the analysis");
+    bm_errf(err, errlen, "out of memory while preparing the analysis");
     return NULL;
 }
 
@@ -658,12 +647,12 @@ int voice_analyse(voice_analyser *a, const float *x, size_t n, const voice_analy
         opt = &defaults;
     }
     if (n == 0) {
-        set_err(err, errlen, "there are no samples to analyse");
+        bm_errf(err, errlen, "there are no samples to analyse");
         return -1;
     }
     for (size_t i = 0; i < n; i++)
         if (!isfinite(x[i])) {
-            set_err(err, errlen, "sample %zu is not a number (the audio is damaged)", i);
+            bm_errf(err, errlen, "sample %zu is not a number (the audio is damaged)", i);
             return -1;
         }
     size_t nf = voice_frame_count(n, a->sr);
@@ -676,7 +665,7 @@ int voice_analyse(voice_analyser *a, const float *x, size_t n, const voice_analy
         free(level);
         free(f0);
         free(tmp);
-        set_err(err, errlen, "out of memory analysing %zu frames", nf);
+        bm_errf(err, errlen, "out of memory analysing %zu frames", nf);
         return -1;
     }
     const double hop = (double)a->sr / VOICE_FRAME_RATE;

@@ -1,26 +1,15 @@
 /* audio_file.c: libsndfile in and out for the voice analysis. */
 #include "engine/voice/audio_file.h"
+#include "engine/util.h"
 #include "engine/voice/analysis.h"
 
 #include <errno.h>
 #include <math.h>
 #include <sndfile.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 int voice_audio_read(const char *path, int mixdown, float **x, size_t *n, int *sr, char *err,
                      size_t errlen)
@@ -30,11 +19,11 @@ int voice_audio_read(const char *path, int mixdown, float **x, size_t *n, int *s
     *sr = 0;
     struct stat st;
     if (stat(path, &st) != 0) {
-        set_err(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        bm_errf(err, errlen, "cannot open %s: %s", path, strerror(errno));
         return -1;
     }
     if (S_ISDIR(st.st_mode)) {
-        set_err(err, errlen, "%s is a directory, not an audio file", path);
+        bm_errf(err, errlen, "%s is a directory, not an audio file", path);
         return -1;
     }
     SF_INFO info;
@@ -42,40 +31,40 @@ int voice_audio_read(const char *path, int mixdown, float **x, size_t *n, int *s
     SNDFILE *f = sf_open(path, SFM_READ, &info);
     if (!f) {
         if (st.st_size == 0)
-            set_err(err, errlen, "%s is empty (0 bytes), not an audio file", path);
+            bm_errf(err, errlen, "%s is empty (0 bytes), not an audio file", path);
         else
-            set_err(err, errlen, "%s is not an audio file libsndfile can read (%s)", path,
+            bm_errf(err, errlen, "%s is not an audio file libsndfile can read (%s)", path,
                     sf_strerror(NULL));
         return -1;
     }
     int rc = -1;
     float *buf = NULL;
     if (info.channels < 1) {
-        set_err(err, errlen, "%s has no audio channels", path);
+        bm_errf(err, errlen, "%s has no audio channels", path);
     } else if (info.channels > 1 && !mixdown) {
-        set_err(err, errlen,
+        bm_errf(err, errlen,
                 "%s has %d channels; analyse one instrument on one channel (mix it down, e.g. "
                 "'sox IN.wav -c 1 OUT.wav')",
                 path, info.channels);
     } else if (info.frames <= 0) {
-        set_err(err, errlen, "%s holds no samples", path);
+        bm_errf(err, errlen, "%s holds no samples", path);
     } else if (info.samplerate < VOICE_MIN_RATE || info.samplerate > VOICE_MAX_RATE) {
-        set_err(err, errlen,
+        bm_errf(err, errlen,
                 "%s is sampled at %d Hz; use %d to %d Hz (e.g. 'sox IN.wav -r 48000 OUT.wav')", path,
                 info.samplerate, VOICE_MIN_RATE, VOICE_MAX_RATE);
     } else if (info.frames > (sf_count_t)info.samplerate * VOICE_AUDIO_MAX_SECONDS) {
-        set_err(err, errlen, "%s is longer than an hour; cut it into shorter recordings", path);
+        bm_errf(err, errlen, "%s is longer than an hour; cut it into shorter recordings", path);
     } else {
         size_t frames = (size_t)info.frames, ch = (size_t)info.channels;
         buf = malloc(frames * ch * sizeof *buf);
         float *mono = ch > 1 ? malloc(frames * sizeof *mono) : buf;
         if (!buf || !mono) {
-            set_err(err, errlen, "out of memory reading %s", path);
+            bm_errf(err, errlen, "out of memory reading %s", path);
             if (mono != buf) free(mono);
         } else {
             sf_count_t got = sf_readf_float(f, buf, (sf_count_t)frames);
             if (got <= 0) {
-                set_err(err, errlen, "cannot read the samples of %s (%s)", path, sf_strerror(f));
+                bm_errf(err, errlen, "cannot read the samples of %s (%s)", path, sf_strerror(f));
                 if (mono != buf) free(mono);
             } else {
                 size_t nread = (size_t)got;
@@ -92,7 +81,7 @@ int voice_audio_read(const char *path, int mixdown, float **x, size_t *n, int *s
                 size_t bad = 0;
                 while (bad < nread && isfinite(buf[bad])) bad++;
                 if (bad < nread) {
-                    set_err(err, errlen, "%s is damaged: sample %zu is not a number", path, bad);
+                    bm_errf(err, errlen, "%s is damaged: sample %zu is not a number", path, bad);
                 } else {
                     *x = buf;
                     *n = nread;
@@ -118,14 +107,14 @@ int voice_audio_write(const char *path, const float *x, size_t n, int sr, int fl
     info.format = SF_FORMAT_WAV | (float32 ? SF_FORMAT_FLOAT : SF_FORMAT_PCM_16);
     SNDFILE *f = sf_open(path, SFM_WRITE, &info);
     if (!f) {
-        set_err(err, errlen, "cannot write %s (%s)", path, sf_strerror(NULL));
+        bm_errf(err, errlen, "cannot write %s (%s)", path, sf_strerror(NULL));
         return -1;
     }
     if (!float32) sf_command(f, SFC_SET_CLIPPING, NULL, SF_TRUE);
     sf_count_t w = sf_writef_float(f, x, (sf_count_t)n);
     int closed = sf_close(f);
     if (w != (sf_count_t)n || closed != 0) {
-        set_err(err, errlen, "cannot write %s (disk full?)", path);
+        bm_errf(err, errlen, "cannot write %s (disk full?)", path);
         return -1;
     }
     return 0;

@@ -3,6 +3,7 @@
 #include "engine/cli.h"
 #include "engine/voice/analysis.h"
 #include "engine/voice/audio_file.h"
+#include "engine/voice/commands.h"
 #include "engine/voice/baseline.h"
 #include "engine/voice/dataset.h"
 #include "engine/voice/evaluate.h"
@@ -19,6 +20,23 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: bandmate voice COMMAND [options]\n\n"
+            "voices (docs/voices.md):\n"
+            "  list [DIR]                           the voices found and where they lie in the map\n"
+            "  render VOICE --out OUT.wav|.ogg|.flac [--mid FILE] [--pitch P] [--sweep] [--rate HZ]\n"
+            "        [--write-mid FILE --program N]  play a phrase (or a MIDI file) in a voice or a\n"
+            "                                       morph (\"strings,flute@0.3\"); --sweep moves the\n"
+            "                                       morph to its last voice over the phrase\n"
+            "  train --wav RECORDING --name NAME [--out DIR] [--force]\n"
+            "                                       a voice from 30 s or more of a performer's own\n"
+            "                                       monophonic playing, placed by the encoder\n"
+            "  place FEATURES --name NAME [--out DIR] [--decoder FILE]\n"
+            "                                       a voice from a data-set instrument's notes\n"
+            "  train-model [--data DIR] [--out FILE] [--checkpoint FILE] [--epochs N] ...\n"
+            "                                       train the timbre autoencoder (make voices)\n"
+            "  decode FEATURES NOTE PREFIX [--decoder FILE]\n"
+            "                                       a held-out note through the decoder, beside the\n"
+            "                                       original, its analysis and the baseline, to WAV\n\n"
+            "analysis:\n"
             "  analyse IN.wav [--out FEATURES] [--resynth OUT.wav] [--pitch MIDI] [--frames]\n"
             "        analyse a monophonic recording frame by frame (f0, loudness, harmonics,\n"
             "        noise bands, onsets) and print a summary; --out writes the features,\n"
@@ -433,6 +451,9 @@ int cmd_voice(int argc, char **argv)
         {"data-plan", cmd_data_plan},       {"data-midi", cmd_data_midi},
         {"data-analyse", cmd_data_analyse}, {"data-report", cmd_data_report},
         {"data-eval", cmd_data_eval},       {"data-listen", cmd_data_listen},
+        {"train-model", cmd_voice_train_model}, {"decode", cmd_voice_decode},
+        {"place", cmd_voice_place},             {"train", cmd_voice_train_wav},
+        {"list", cmd_voice_list},               {"render", cmd_voice_render},
     };
     for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
         if (!strcmp(argv[1], subs[i].name)) {

@@ -1,29 +1,18 @@
 /* dataset.c: instrument table, note plan, MIDI for fluidsynth, slicing and analysis of renders. */
 #include "engine/voice/dataset.h"
+#include "engine/util.h"
 #include "engine/smf.h"
 #include "engine/voice/analysis.h"
 #include "engine/voice/audio_file.h"
 
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 const int voice_plan_velocities[VOICE_PLAN_VELOCITIES] = {32, 64, 96, 127};
 const float voice_plan_lengths[VOICE_PLAN_LENGTHS] = {0.2f, 0.6f, 1.5f};
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static int parse_int(const char *s, int lo, int hi, int *v)
 {
@@ -42,7 +31,7 @@ int voice_instruments_read(const char *path, voice_instrument **out, size_t *n, 
     *n = 0;
     FILE *f = fopen(path, "r");
     if (!f) {
-        set_err(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        bm_errf(err, errlen, "cannot open %s: %s", path, strerror(errno));
         return -1;
     }
     voice_instrument *list = NULL;
@@ -81,7 +70,7 @@ int voice_instruments_read(const char *path, voice_instrument **out, size_t *n, 
         for (size_t i = 0; !why && i < cnt; i++)
             if (list[i].program == ins.program) why = "the program is listed twice";
         if (why) {
-            set_err(err, errlen, "%s line %d is not a usable instrument: %s", path, lineno, why);
+            bm_errf(err, errlen, "%s line %d is not a usable instrument: %s", path, lineno, why);
             rc = -1;
             break;
         }
@@ -89,7 +78,7 @@ int voice_instruments_read(const char *path, voice_instrument **out, size_t *n, 
         snprintf(ins.name, sizeof ins.name, "%s", field[4]);
         voice_instrument *grown = realloc(list, (cnt + 1) * sizeof *list);
         if (!grown) {
-            set_err(err, errlen, "out of memory reading %s", path);
+            bm_errf(err, errlen, "out of memory reading %s", path);
             rc = -1;
             break;
         }
@@ -98,7 +87,7 @@ int voice_instruments_read(const char *path, voice_instrument **out, size_t *n, 
     }
     fclose(f);
     if (rc == 0 && cnt == 0) {
-        set_err(err, errlen, "%s lists no instruments", path);
+        bm_errf(err, errlen, "%s lists no instruments", path);
         rc = -1;
     }
     if (rc != 0) {
@@ -146,7 +135,7 @@ int voice_plan_write_midi(const voice_instrument *ins, const char *path, char *e
     smf *s = smf_new(1000); /* 1000 ticks per quarter at 60 BPM: a tick is a millisecond */
     int rc = -1;
     if (!notes || !s) {
-        set_err(err, errlen, "out of memory writing %s", path);
+        bm_errf(err, errlen, "out of memory writing %s", path);
         goto done;
     }
     voice_plan_notes(ins, notes, n);
@@ -168,7 +157,7 @@ int voice_plan_write_midi(const voice_instrument *ins, const char *path, char *e
              smf_add_midi(s, tr, off + 1200, m_quiet, 3) == 0;
     }
     if (!ok) {
-        set_err(err, errlen, "out of memory writing %s", path);
+        bm_errf(err, errlen, "out of memory writing %s", path);
         goto done;
     }
     rc = smf_write_file(s, path, err, errlen);
@@ -214,12 +203,12 @@ int voice_dataset_analyse(const voice_instrument *ins, const char *wav_path, con
     voice_features_writer *w = NULL;
     int rc = -1;
     if (!plan || !a) {
-        if (!plan) set_err(err, errlen, "out of memory");
+        if (!plan) bm_errf(err, errlen, "out of memory");
         goto done;
     }
     voice_plan_notes(ins, plan, count);
     if (count && (size_t)(plan[count - 1].start_ms / 1000.0 * sr) >= n) {
-        set_err(err, errlen,
+        bm_errf(err, errlen,
                 "%s is shorter than the plan of %s (%zu notes): it was not rendered from the "
                 "plan's MIDI file",
                 wav_path, ins->name, count);
@@ -262,7 +251,7 @@ int voice_dataset_analyse(const voice_instrument *ins, const char *wav_path, con
         }
         char why[256];
         if (voice_analyse(a, x + on, len, &o, &note.frames, &note.n_frames, why, sizeof why) != 0) {
-            set_err(err, errlen, "cannot analyse note %zu of %s: %s", i + 1, ins->name, why);
+            bm_errf(err, errlen, "cannot analyse note %zu of %s: %s", i + 1, ins->name, why);
             goto done;
         }
         if (note.split != VOICE_SPLIT_TRAIN) {

@@ -1,24 +1,13 @@
 /* evaluate.c: resynthesis distance, the average-spectrum baseline and data-set checks. */
 #include "engine/voice/evaluate.h"
+#include "engine/util.h"
 #include "engine/voice/baseline.h"
 #include "engine/voice/resynth.h"
 #include "engine/voice/specdist.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static int cmp_double(const void *x, const void *y)
 {
@@ -39,7 +28,7 @@ int voice_eval_frames(voice_analyser *a, const float *x, size_t n, const voice_f
     int rc = -1;
     if (!y || !cents || voice_resynth(test, ntest, sr, 1, y, n) != 0 ||
         (r->msd_db = voice_msd(x, y, n, NULL)) < 0.0) {
-        set_err(err, errlen, "out of memory");
+        bm_errf(err, errlen, "out of memory");
         goto done;
     }
     if (voice_analyse(a, y, n, o, &re, &nre, err, errlen) != 0) goto done;
@@ -90,7 +79,7 @@ int voice_eval_file(const char *path, size_t max_notes, voice_eval_summary *s, c
     voice_frame *base = NULL;
     size_t base_cap = 0;
     if (!set->n_notes) {
-        set_err(err, errlen, "%s holds no notes", path);
+        bm_errf(err, errlen, "%s holds no notes", path);
         goto done;
     }
     snprintf(s->instrument, sizeof s->instrument, "%s", set->notes[0].instrument);
@@ -103,7 +92,7 @@ int voice_eval_file(const char *path, size_t max_notes, voice_eval_summary *s, c
     for (size_t i = 0; i < set->n_notes; i++) {
         const voice_note *nt = &set->notes[i];
         if (nt->sample_rate != sr) {
-            set_err(err, errlen, "%s mixes sample rates (%d and %d Hz)", path, sr, nt->sample_rate);
+            bm_errf(err, errlen, "%s mixes sample rates (%d and %d Hz)", path, sr, nt->sample_rate);
             goto done;
         }
         if (nt->split == VOICE_SPLIT_TRAIN || s->held_out)
@@ -129,7 +118,7 @@ int voice_eval_file(const char *path, size_t max_notes, voice_eval_summary *s, c
         if (nt->n_frames > base_cap) {
             voice_frame *grown = realloc(base, nt->n_frames * sizeof *base);
             if (!grown) {
-                set_err(err, errlen, "out of memory");
+                bm_errf(err, errlen, "out of memory");
                 goto done;
             }
             base = grown;
@@ -176,7 +165,7 @@ int voice_report_file(const char *path, FILE *f, int header, char *err, size_t e
     size_t nh_frames = 0, nh_match = 0, nh_octave = 0;
     double peak = 0.0;
     if (!set->n_notes) {
-        set_err(err, errlen, "%s holds no notes", path);
+        bm_errf(err, errlen, "%s holds no notes", path);
         goto done;
     }
     int sr = set->notes[0].sample_rate;
@@ -198,7 +187,7 @@ int voice_report_file(const char *path, FILE *f, int header, char *err, size_t e
             dev_cap = 2 * (nd + nt->n_frames);
             double *grown = realloc(dev, dev_cap * sizeof *dev);
             if (!grown) {
-                set_err(err, errlen, "out of memory");
+                bm_errf(err, errlen, "out of memory");
                 goto done;
             }
             dev = grown;

@@ -1,10 +1,10 @@
 /* features.c: the voice feature file: a strict, bounded reader and an atomic, streaming writer. */
 #include "engine/voice/features.h"
+#include "engine/util.h"
 
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,17 +19,6 @@ static const char NOTE_MAGIC[4] = {'N', 'O', 'T', 'E'};
 #define FRAME_BYTES (4u * FRAME_WORDS)
 #define NOTE_FIXED 96u
 #define MAX_FILE_BYTES (8ull << 30)
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* ---- bands ---- */
 
@@ -191,13 +180,13 @@ voice_features_writer *voice_features_create(const char *path, char *err, size_t
             free(w->tmp);
         }
         free(w);
-        set_err(err, errlen, "out of memory writing %s", path);
+        bm_errf(err, errlen, "out of memory writing %s", path);
         return NULL;
     }
     snprintf(w->tmp, plen + 32, "%s.tmp%d", path, (int)getpid());
     w->f = fopen(w->tmp, "wb");
     if (!w->f) {
-        set_err(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        bm_errf(err, errlen, "cannot write %s: %s", path, strerror(errno));
         free(w->path);
         free(w->tmp);
         free(w);
@@ -272,13 +261,13 @@ static int put_note(struct sink *s, const voice_note *n, uint32_t index, char *e
     }
     if (!why && peak > 1e6f) why = "its audio is louder than any recording";
     if (why) {
-        set_err(err, errlen, "cannot write note %u (%s): %s", index, n->instrument, why);
+        bm_errf(err, errlen, "cannot write note %u (%s): %s", index, n->instrument, why);
         return -1;
     }
     size_t audio_bytes = (n->n_audio * 2 + 3) & ~(size_t)3;
     size_t record = NOTE_FIXED + n->n_frames * FRAME_BYTES + audio_bytes + 4;
     if (record > 0xffffffffu) {
-        set_err(err, errlen, "cannot write note %u (%s): it is larger than 4 GiB", index,
+        bm_errf(err, errlen, "cannot write note %u (%s): it is larger than 4 GiB", index,
                 n->instrument);
         return -1;
     }
@@ -334,7 +323,7 @@ int voice_features_append(voice_features_writer *w, const voice_note *n, char *e
     if (put_note(&s, n, w->n_notes + 1, err, errlen) != 0) return -1;
     if (s.failed) {
         w->failed = 1;
-        set_err(err, errlen, "cannot write %s: %s", w->path, strerror(errno));
+        bm_errf(err, errlen, "cannot write %s: %s", w->path, strerror(errno));
         return -1;
     }
     w->n_notes++;
@@ -347,7 +336,7 @@ int voice_features_write_mem(const voice_note *notes, size_t n, uint8_t **out, s
     *out = NULL;
     *len = 0;
     if (n > VOICE_MAX_NOTES) {
-        set_err(err, errlen, "%zu notes are more than a feature file may hold", n);
+        bm_errf(err, errlen, "%zu notes are more than a feature file may hold", n);
         return -1;
     }
     struct sink s = {0};
@@ -361,7 +350,7 @@ int voice_features_write_mem(const voice_note *notes, size_t n, uint8_t **out, s
         }
     if (s.failed) {
         free(s.mem);
-        set_err(err, errlen, "out of memory");
+        bm_errf(err, errlen, "out of memory");
         return -1;
     }
     *out = s.mem;
@@ -393,7 +382,7 @@ int voice_features_close(voice_features_writer *w, char *err, size_t errlen)
     int closed = fclose(w->f) == 0;
     w->f = NULL;
     if (!ok || !closed || rename(w->tmp, w->path) != 0) {
-        set_err(err, errlen, "cannot write %s: %s", w->path, strerror(errno ? errno : EIO));
+        bm_errf(err, errlen, "cannot write %s: %s", w->path, strerror(errno ? errno : EIO));
         unlink(w->tmp);
         writer_free(w);
         return -1;
@@ -439,46 +428,46 @@ static int read_header(const uint8_t *d, size_t len, unsigned flags, uint32_t *n
                        size_t errlen)
 {
     if (len < 8 || memcmp(d, MAGIC, 8) != 0) {
-        set_err(err, errlen, "it is not a bandmate voice feature file (no BMVFEAT header)");
+        bm_errf(err, errlen, "it is not a bandmate voice feature file (no BMVFEAT header)");
         return -1;
     }
     if (len < FIXED_HEADER) {
-        set_err(err, errlen, "it is truncated inside its header");
+        bm_errf(err, errlen, "it is truncated inside its header");
         return -1;
     }
     uint32_t version = get_u32(d + 8);
     if (version != VERSION) {
-        set_err(err, errlen, "it has format version %u; this bandmate reads version %u", version,
+        bm_errf(err, errlen, "it has format version %u; this bandmate reads version %u", version,
                 VERSION);
         return -1;
     }
     uint32_t rate = get_u32(d + 16), harm = get_u32(d + 20), bands = get_u32(d + 24);
     if (rate != VOICE_FRAME_RATE || harm != VOICE_HARMONICS || bands != VOICE_BANDS ||
         get_u32(d + 28) != FRAME_BYTES || get_u32(d + 12) != HEADER_BYTES) {
-        set_err(err, errlen,
+        bm_errf(err, errlen,
                 "it was made with %u frames/s, %u harmonics and %u noise bands; this bandmate "
                 "reads %u, %u and %u (rebuild it)",
                 rate, harm, bands, VOICE_FRAME_RATE, VOICE_HARMONICS, VOICE_BANDS);
         return -1;
     }
     if (len < HEADER_BYTES) {
-        set_err(err, errlen, "it is truncated inside its header");
+        bm_errf(err, errlen, "it is truncated inside its header");
         return -1;
     }
     if (!(flags & VOICE_READ_NO_CHECKSUM) &&
         get_u32(d + HEADER_BYTES - 4) != crc_update(0, d, HEADER_BYTES - 4)) {
-        set_err(err, errlen, "its header is damaged (checksum mismatch)");
+        bm_errf(err, errlen, "its header is damaged (checksum mismatch)");
         return -1;
     }
     const double *e = voice_band_edges();
     for (int i = 0; i <= VOICE_BANDS; i++)
         if (!(fabs(get_f32(d + FIXED_HEADER + 4 * i) - e[i]) <= 0.01 + 1e-6 * e[i])) {
-            set_err(err, errlen, "its noise bands are not the ones this bandmate uses (rebuild it)");
+            bm_errf(err, errlen, "its noise bands are not the ones this bandmate uses (rebuild it)");
             return -1;
         }
     *n_notes = get_u32(d + 32);
     if (*n_notes > VOICE_MAX_NOTES || *n_notes > (len - HEADER_BYTES) / (NOTE_FIXED + 4)) {
-        set_err(err, errlen, "its header announces %u notes, more than the file can hold", *n_notes);
+        bm_errf(err, errlen, "its header announces %u notes, more than the file can hold", *n_notes);
         return -1;
     }
     return 0;
@@ -501,11 +490,11 @@ static size_t read_note(const uint8_t *d, size_t len, unsigned flags, uint32_t i
                         char *err, size_t errlen)
 {
     if (len < NOTE_FIXED + 4) {
-        set_err(err, errlen, "note %u is truncated", index);
+        bm_errf(err, errlen, "note %u is truncated", index);
         return 0;
     }
     if (memcmp(d, NOTE_MAGIC, 4) != 0) {
-        set_err(err, errlen, "note %u is damaged (no NOTE marker where it should start)", index);
+        bm_errf(err, errlen, "note %u is damaged (no NOTE marker where it should start)", index);
         return 0;
     }
     size_t record = get_u32(d + 4);
@@ -523,17 +512,17 @@ static size_t read_note(const uint8_t *d, size_t len, unsigned flags, uint32_t i
     size_t audio_bytes = (n->n_audio * 2 + 3) & ~(size_t)3;
     if (n->n_frames > VOICE_MAX_FRAMES || n->n_audio > VOICE_MAX_AUDIO ||
         record != NOTE_FIXED + n->n_frames * FRAME_BYTES + audio_bytes + 4) {
-        set_err(err, errlen, "note %u is damaged (its size does not match its contents)", index);
+        bm_errf(err, errlen, "note %u is damaged (its size does not match its contents)", index);
         n->n_frames = n->n_audio = 0;
         return 0;
     }
     if (record > len) {
-        set_err(err, errlen, "note %u is truncated", index);
+        bm_errf(err, errlen, "note %u is truncated", index);
         n->n_frames = n->n_audio = 0;
         return 0;
     }
     if (!(flags & VOICE_READ_NO_CHECKSUM) && get_u32(d + record - 4) != crc_update(0, d, record - 4)) {
-        set_err(err, errlen, "note %u is damaged (checksum mismatch)", index);
+        bm_errf(err, errlen, "note %u is damaged (checksum mismatch)", index);
         n->n_frames = n->n_audio = 0;
         return 0;
     }
@@ -541,7 +530,7 @@ static size_t read_note(const uint8_t *d, size_t len, unsigned flags, uint32_t i
     if (!why && n->n_audio && !(isfinite(scale) && scale >= 0.0f && scale <= 1e6f))
         why = "its audio scale is out of range";
     if (why) {
-        set_err(err, errlen, "note %u is damaged (%s)", index, why);
+        bm_errf(err, errlen, "note %u is damaged (%s)", index, why);
         n->n_frames = n->n_audio = 0;
         return 0;
     }
@@ -549,14 +538,14 @@ static size_t read_note(const uint8_t *d, size_t len, unsigned flags, uint32_t i
     n->audio = n->n_audio ? malloc(n->n_audio * sizeof *n->audio) : NULL;
     if ((n->n_frames && !n->frames) || (n->n_audio && !n->audio)) {
         voice_note_clear(n);
-        set_err(err, errlen, "out of memory reading note %u", index);
+        bm_errf(err, errlen, "out of memory reading note %u", index);
         return 0;
     }
     const uint8_t *p = d + NOTE_FIXED;
     for (size_t i = 0; i < n->n_frames; i++, p += FRAME_BYTES) {
         frame_read(&n->frames[i], p);
         if (!voice_frame_valid(&n->frames[i])) {
-            set_err(err, errlen, "note %u is damaged (frame %zu holds a value out of range)", index, i);
+            bm_errf(err, errlen, "note %u is damaged (frame %zu holds a value out of range)", index, i);
             voice_note_clear(n);
             return 0;
         }
@@ -576,7 +565,7 @@ int voice_features_read_mem(const uint8_t *data, size_t len, unsigned flags, voi
     if (s && n_notes) s->notes = calloc(n_notes, sizeof *s->notes);
     if (!s || (n_notes && !s->notes)) {
         free(s);
-        set_err(err, errlen, "out of memory");
+        bm_errf(err, errlen, "out of memory");
         return -1;
     }
     size_t pos = HEADER_BYTES;
@@ -591,7 +580,7 @@ int voice_features_read_mem(const uint8_t *data, size_t len, unsigned flags, voi
         pos += used;
     }
     if (pos != len) {
-        set_err(err, errlen, "it has %zu bytes after its last note (damaged or not a feature file)",
+        bm_errf(err, errlen, "it has %zu bytes after its last note (damaged or not a feature file)",
                 len - pos);
         voice_set_free(s);
         return -1;
@@ -603,37 +592,12 @@ int voice_features_read_mem(const uint8_t *data, size_t len, unsigned flags, voi
 int voice_features_read_file(const char *path, voice_set **out, char *err, size_t errlen)
 {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        set_err(err, errlen, "cannot open %s: %s", path, strerror(errno));
-        return -1;
-    }
-    long size = -1;
-    if (fseek(f, 0, SEEK_END) == 0) size = ftell(f);
-    if (size < 0 || (unsigned long long)size > MAX_FILE_BYTES) {
-        set_err(err, errlen, "cannot read %s: %s", path,
-                size < 0 ? "it is not a regular file" : "it is larger than 8 GiB");
-        fclose(f);
-        return -1;
-    }
-    rewind(f);
-    uint8_t *buf = malloc((size_t)size + 1);
-    if (!buf) {
-        fclose(f);
-        set_err(err, errlen, "out of memory reading %s", path);
-        return -1;
-    }
-    size_t got = fread(buf, 1, (size_t)size, f);
-    int ioerr = ferror(f);
-    fclose(f);
-    if (ioerr || got != (size_t)size) {
-        free(buf);
-        set_err(err, errlen, "cannot read %s", path);
-        return -1;
-    }
+    uint8_t *buf;
+    size_t got;
+    if (bm_read_file(path, MAX_FILE_BYTES, &buf, &got, err, errlen) != 0) return -1;
     char why[256];
     int rc = voice_features_read_mem(buf, got, 0, out, why, sizeof why);
     free(buf);
-    if (rc != 0) set_err(err, errlen, "%s is not a usable voice feature file: %s", path, why);
+    if (rc != 0) bm_errf(err, errlen, "%s is not a usable voice feature file: %s", path, why);
     return rc;
 }
