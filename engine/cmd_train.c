@@ -40,6 +40,8 @@ static void usage(FILE *f)
             "  --seed N            random seed (default 1)\n"
             "  --no-augment        no random keys, performer roles, chart or style dropping (the band\n"
             "                      alone, songs as written; for learning a few songs by heart)\n"
+            "  --chords-only       fit only the chord tracker (docs/musician.md) on the corpus's\n"
+            "                      training songs and write it into the trained model --out names\n"
             "  --report-skips      list every skipped file and track (default: counts only)\n"
             "  --quiet             print nothing but errors\n"
             "  -h, --help          this help\n");
@@ -58,7 +60,7 @@ int cmd_train(int argc, char **argv)
         {"max-songs", required_argument, 0, 'm'},  {"threads", required_argument, 0, 'j'},
         {"seed", required_argument, 0, 'S'},       {"report-skips", no_argument, 0, 'R'},
         {"quiet", no_argument, 0, 'q'},            {"help", no_argument, 0, 'h'},
-        {"no-augment", no_argument, 0, 'A'},
+        {"no-augment", no_argument, 0, 'A'},       {"chords-only", no_argument, 0, 'C'},
         {0, 0, 0, 0}};
     mus_train_opts o;
     mus_train_defaults(&o);
@@ -90,6 +92,7 @@ int cmd_train(int argc, char **argv)
         case 'S': if (cli_u64("train", "--seed", optarg, &u)) return 2; o.seed = u; break;
         case 'R': report_skips = 1; break;
         case 'A': o.plain = 1; break;
+        case 'C': o.chords_only = 1; break;
         case 'q': o.report = NULL; break;
         case 'h': usage(stdout); return 0;
         default:

@@ -7,6 +7,7 @@
 #include "engine/musician/mus_band.h"
 #include "engine/musician/mus_batch.h"
 #include "engine/musician/mus_chart.h"
+#include "engine/musician/mus_chords.h"
 #include "engine/musician/mus_corpus.h"
 #include "engine/musician/mus_harmony.h"
 #include "engine/musician/mus_listen.h"
@@ -416,5 +417,66 @@ TEST(musician_ppm_learns_a_repeating_part)
     CHECKF(nll[8] / steps < 0.2 && nll[8] < 0.5 * nll[0], "order 8: %.3f nats per step, order 0: %.3f",
            nll[8] / steps, nll[0] / steps);
     mus_ppm_free(p);
+    mus_corpus_free(&c);
+}
+
+/* The chord tracker hears a performer's part step by step, as the band does live. Returns the share
+ * of steps (after the first beat of each chart chord, or on it) whose predicted chord is the chart's. */
+static double track_accuracy(const mus_chords_model *cm, const mus_song *s, int role, int first_beat)
+{
+    mus_chords tr;
+    mus_chords_reset(&tr);
+    static const mus_hsum silence;
+    int bar = s->beats_per_bar * MUS_STEPS_PER_BEAT, since = 0;
+    long n = 0, right = 0;
+    for (int t = 0; t < s->nsteps; t++) {
+        const mus_hsum *heard = t ? &s->hsum[(size_t)(t - 1) * MUS_NPARTS + role - 1] : &silence;
+        mus_chords_hear(&tr, cm, heard, role, s->beats_per_bar, ((t - 1) % bar + bar) % bar, 0, 0);
+        if (t && (s->chart_root[t] != s->chart_root[t - 1] || s->chart_pcs[t] != s->chart_pcs[t - 1])) since = t;
+        if (t < 2 * bar || (t - since < MUS_STEPS_PER_BEAT) != first_beat) continue; /* after two bars heard */
+        n++;
+        right += mus_chords_best(&tr, NULL) == mus_chords_state_of(s->chart_root[t], s->chart_pcs[t]);
+    }
+    return n ? (double)right / (double)n : 0;
+}
+
+TEST(musician_chord_tracker_learns_progressions_and_predicts_the_next_chord)
+{
+    mus_vocab_init();
+    const char *dir = tm_tiny_corpus(test_path("corpus"), 10);
+    mus_corpus c;
+    char why[512];
+    CHECKF(mus_corpus_load(dir, NULL, &c, NULL, why, sizeof why) == 0, "%s", why);
+    mus_chords_counts *counts = calloc(1, sizeof *counts);
+    mus_chords_model *cm = malloc(sizeof *cm);
+    CHECK(counts && cm);
+    const mus_song *test_song = NULL;
+    for (int i = 0; i < c.n; i++) {
+        if (c.songs[i].split == MUS_SPLIT_TRAIN) mus_chords_count_song(counts, &c.songs[i]);
+        else if (c.songs[i].split == MUS_SPLIT_TEST) test_song = &c.songs[i];
+    }
+    CHECK(test_song && test_song->chart_root);
+    mus_chords_model_build(cm, counts, NULL);
+    /* I - V a bar each: heard from the comping part, the chord is known once it sounds, and the
+     * change at the bar line is foreseen (the progression repeats, changes fall on bar lines) */
+    double after = track_accuracy(cm, test_song, MUS_ROLE_COMP, 0), first = track_accuracy(cm, test_song, MUS_ROLE_COMP, 1);
+    fprintf(stderr, "tracker from the comping: %.1f%% after the first beat, %.1f%% on it\n", 100 * after, 100 * first);
+    CHECK(after > 0.95);
+    CHECK(first > 0.6);
+    /* from the bass line (root and fifth) the chord is still found */
+    CHECK(track_accuracy(cm, test_song, MUS_ROLE_BASS, 0) > 0.8);
+    /* the counts survive their text form (a model file's metadata), and damage is caught */
+    char *text = mus_chords_counts_text(counts);
+    CHECK(text);
+    mus_chords_counts *back = calloc(1, sizeof *back);
+    CHECK(back && mus_chords_counts_parse(back, text) == 0);
+    CHECK(memcmp(back, counts, sizeof *counts) == 0);
+    text[strlen(text) / 2] = 'x';
+    CHECK(mus_chords_counts_parse(back, text) == -1);
+    CHECK(mus_chords_counts_parse(back, "12 1 2 3") == -1);
+    free(text);
+    free(back);
+    free(counts);
+    free(cm);
     mus_corpus_free(&c);
 }

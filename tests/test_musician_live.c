@@ -351,6 +351,16 @@ static void on_free(const volatile void *p) { (void)p; }
 TEST(musician_step_allocates_nothing)
 {
     mus_model *m = tm_random_model(test_path("r.bmnn"), 2, 64);
+    { /* with a chord tracker, as the shipped model has */
+        mus_corpus c;
+        char why[512];
+        CHECKF(mus_corpus_load(tm_tiny_corpus(test_path("corpus"), 5), NULL, &c, NULL, why, sizeof why) == 0, "%s", why);
+        int songs[5];
+        for (int i = 0; i < c.n && i < 5; i++) songs[i] = i;
+        CHECKF(mus_model_fit_chords(m, &c, songs, c.n < 5 ? c.n : 5, why, sizeof why) == 0, "%s", why);
+        CHECKF(mus_model_save(m, test_path("r.bmnn"), why, sizeof why) == 0, "%s", why);
+        mus_corpus_free(&c);
+    }
     bm_behaviour *b = make_band(test_path("r.bmnn"));
     fake_musician f;
     fake_init(&f, 1);
@@ -527,6 +537,23 @@ TEST_TIMEOUT(musician_train_and_eval_commands, 120)
     CHECK_STR_CONTAINS(out, "5 songs read (train 3, valid 1, test 1");
     CHECK_STR_CONTAINS(out, "done: 60 steps");
     CHECK(access(png, R_OK) == 0);
+    /* the model carries its chord tracker; --chords-only fits it again into a trained model, and
+     * a damaged one is refused in one sentence */
+    char why[768];
+    mus_model *tm = mus_model_load(model, why, sizeof why);
+    CHECKF(tm, "%s", why);
+    CHECK(tm->chords != NULL);
+    mus_model_free(tm);
+    snprintf(args, sizeof args, "train --corpus %s --out %s --chords-only", dir, model);
+    CHECKF(run_bandmate(NULL, args, out, sizeof out) == 0, "%s", out);
+    CHECK_STR_CONTAINS(out, "the chord tracker, fitted on the 3 training songs");
+    tm = mus_model_load(model, why, sizeof why);
+    CHECKF(tm && tm->chords, "%s", why);
+    CHECK(nn_model_set_meta(tm->nn, "chord_tracker", "3 1 2") == 0);
+    CHECKF(nn_model_save(tm->nn, test_path("damaged.bmnn"), why, sizeof why) == 0, "%s", why);
+    mus_model_free(tm);
+    CHECK(mus_model_load(test_path("damaged.bmnn"), why, sizeof why) == NULL);
+    CHECK_STR_CONTAINS(why, "chord tracker is damaged");
     snprintf(args, sizeof args,
              "eval --corpus %s --model %s --gen-songs 1 --gen-steps 320 --ppm-order 3 --performance examples/melody.mid",
              dir, model);

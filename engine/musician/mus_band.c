@@ -234,6 +234,7 @@ mus_frame mus_band_decide(mus_band *b, const mus_band_ctl *ctl, int64_t k, int b
         uint16_t heard_pcs = mus_chord_pcs(b->harm.chord);
         for (int i = 0; i < 12; i++) b->tones[i] = (float)(heard_pcs >> i & 1);
         if (!heard_pcs) follow = 0;
+        if (follow > MUS_FOLLOW_UNTRACKED) follow = MUS_FOLLOW_UNTRACKED;
     }
     if (ctl->chart_root >= 0) follow = 0;
     if ((ctl->parts >> MUS_BASS & 1) && role != MUS_ROLE_BASS)

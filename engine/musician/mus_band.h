@@ -31,9 +31,11 @@ typedef struct mus_band_ctl {
     float follow_melody; /* ... and when they play a melody (0: the model alone; a chart turns it off) */
 } mus_band_ctl;
 
-/* The harmony-following biases of the defaults (chosen on the validation songs, docs/musician.md). */
-#define MUS_FOLLOW_CHORDS 3.0f
-#define MUS_FOLLOW_MELODY 3.0f
+/* The harmony-following biases of the defaults (chosen on the validation songs, docs/musician.md),
+ * and their cap for a model without the chord tracker (which follows the last chord heard). */
+#define MUS_FOLLOW_CHORDS 5.0f
+#define MUS_FOLLOW_MELODY 16.0f
+#define MUS_FOLLOW_UNTRACKED 3.0f
 
 typedef struct mus_band mus_band;
 

@@ -125,7 +125,7 @@ void mus_chords_model_build(mus_chords_model *m, const mus_chords_counts *c, con
             m->p_change[me][p] = (float)((c->change[me][p][1] + 20 * mean) / (c->change[me][p][0] + 20));
     }
     /* where a change goes, without a key: family and root interval */
-    static float rel[MUS_NFAMILIES][12][MUS_NFAMILIES];
+    float rel[MUS_NFAMILIES][12][MUS_NFAMILIES];
     for (int f = 0; f < MUS_NFAMILIES; f++) {
         double total = 0;
         for (int d = 0; d < 12; d++)
@@ -378,21 +378,3 @@ int mus_chords_best(const mus_chords *t, float *p)
     return best;
 }
 
-void mus_chords_features(const mus_chords *t, const mus_chords_model *m, float *out)
-{
-    tones(m, t->pred, out);
-    for (int pc = 0; pc < 12; pc++) {
-        float r = 0;
-        for (int f = 0; f < MUS_NFAMILIES; f++) r += t->pred[pc * MUS_NFAMILIES + f];
-        out[12 + pc] = r;
-    }
-    tones(m, t->post, out + 24);
-    float same = 0, mx = 0;
-    for (int c = 0; c < MUS_CT_STATES; c++) {
-        same += t->pred[c] < t->post[c] ? t->pred[c] : t->post[c];
-        mx = t->pred[c] > mx ? t->pred[c] : mx;
-    }
-    out[36] = 1 - same;
-    out[37] = mx;
-    out[38] = t->rep_conf;
-}

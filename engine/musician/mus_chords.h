@@ -9,9 +9,10 @@
  * the prediction the chord that came next the last time round.
  *
  * Each step gives the posterior of the chord just heard and a prediction of the next step's chord
- * (filtering only: never the future). The same code runs in training and live, so the model
- * learns from exactly the estimate it will get. Real-time safe: the state is a fixed-size struct;
- * hearing a step does a fixed amount of work and allocates nothing. */
+ * (filtering only: never the future). The band leans its bass and comping toward the predicted
+ * chord's tones (mus_band.c); the tables are fitted on the training songs and kept in the
+ * musician's model file. Real-time safe: the state is a fixed-size struct; hearing a step does a
+ * fixed amount of work and allocates nothing. */
 #pragma once
 
 #include "engine/musician/mus_vocab.h"
@@ -26,7 +27,6 @@ enum { MUS_FAM_MAJOR = 0, MUS_FAM_MINOR, MUS_FAM_DOMINANT, MUS_FAM_DIM, MUS_FAM_
 #define MUS_CT_LAG 8                        /* steps of hindsight of the form memory */
 #define MUS_CT_HISTORY 2048                 /* steps the form memory keeps (64 bars of 8/4) */
 #define MUS_CT_NLAGS 8
-#define MUS_CT_FEATURES 39
 
 /* Counts gathered from a corpus: everything the tables are made of (and what a model file keeps). */
 typedef struct mus_chords_counts {
@@ -107,11 +107,6 @@ void mus_chords_reset(mus_chords *t);
  * (tonic -1: none yet), then predicts the next step's chord. */
 void mus_chords_hear(mus_chords *t, const mus_chords_model *m, const mus_hsum *heard, int role, int beats_per_bar,
                      int step_in_bar, int key_tonic, int key_mode);
-
-/* The tracker's model inputs (MUS_CT_FEATURES floats): the predicted chord's tones and root by
- * pitch class, the heard chord's tones, how likely a change is, the prediction's confidence and
- * the form memory's. */
-void mus_chords_features(const mus_chords *t, const mus_chords_model *m, float *out);
 
 /* The probability that each pitch class is a chord tone of the predicted next chord, into pcs[12]. */
 void mus_chords_predicted_tones(const mus_chords *t, const mus_chords_model *m, float *pcs);

@@ -468,12 +468,7 @@ static mus_chords_model *fit_tracker(const mus_corpus *c)
     }
     for (int i = 0; i < c->n; i++)
         if (c->songs[i].split == MUS_SPLIT_TRAIN) mus_chords_count_song(counts, &c->songs[i]);
-    mus_chords_params p = mus_chords_defaults();
-    const char *env = getenv("BM_CHORDS_PARAMS");
-    if (env)
-        sscanf(env, "%f,%f,%f,%f,%f,%f,%f,%f", &p.w_onset, &p.w_held, &p.w_low, &p.key_backoff, &p.floor,
-               &p.rep_weight, &p.rep_decay, &p.rep_threshold);
-    mus_chords_model_build(cm, counts, &p);
+    mus_chords_model_build(cm, counts, NULL);
     free(counts);
     return cm;
 }
@@ -520,7 +515,6 @@ int mus_eval_run(const mus_eval_opts *o, char *err, size_t errlen)
     else mus_model_default_path(path, sizeof path);
     mus_model *model = mus_model_load(path, err, errlen);
     if (!model) return -1;
-    int fitted_tracker = 0;
     mus_band *band = mus_band_create(model, err, errlen);
     if (!band) {
         mus_model_free(model);
@@ -534,10 +528,6 @@ int mus_eval_run(const mus_eval_opts *o, char *err, size_t errlen)
         return -1;
     }
     int rc = -1;
-    if (!model->chords && getenv("BM_FIT_TRACKER")) {
-        model->chords = fit_tracker(&c);
-        fitted_tracker = 1;
-    }
     int *test = malloc((size_t)c.n * sizeof *test), ntest = 0;
     style_profile *sp = malloc(sizeof *sp);
     if (!test || !sp) {
@@ -706,10 +696,6 @@ out:
     free(sp);
     mus_corpus_free(&c);
     mus_band_free(band);
-    if (fitted_tracker) {
-        free(model->chords);
-        model->chords = NULL;
-    }
     mus_model_free(model);
     return rc;
 }

@@ -1,5 +1,6 @@
 /* mus_model.c: the musician's model files, cache and streaming runner. */
 #include "engine/musician/mus_model.h"
+#include "engine/musician/mus_corpus.h"
 #include "engine/util.h"
 #include "nn/nn_mem.h"
 
@@ -108,6 +109,47 @@ static int read_density(mus_model *m, char *err, size_t errlen)
     return 0;
 }
 
+/* The chord tracker from the model's metadata, when it has one. */
+static int read_chords(mus_model *m, char *err, size_t errlen)
+{
+    const char *text = nn_model_meta(m->nn, "chord_tracker");
+    if (!text) return 0;
+    mus_chords_counts *counts = malloc(sizeof *counts);
+    m->chords = malloc(sizeof *m->chords);
+    if (!counts || !m->chords) {
+        free(counts);
+        bm_errf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (mus_chords_counts_parse(counts, text) != 0) {
+        free(counts);
+        bm_errf(err, errlen, "the model's chord tracker is damaged; fit it again (bandmate train --chords-only)");
+        return -1;
+    }
+    mus_chords_model_build(m->chords, counts, NULL);
+    free(counts);
+    return 0;
+}
+
+int mus_model_fit_chords(mus_model *m, const mus_corpus *c, const int *songs, int n, char *err, size_t errlen)
+{
+    mus_chords_counts *counts = calloc(1, sizeof *counts);
+    mus_chords_model *cm = m->chords ? m->chords : malloc(sizeof *cm);
+    char *text = NULL;
+    if (counts && cm) {
+        for (int i = 0; i < n; i++) mus_chords_count_song(counts, &c->songs[songs[i]]);
+        mus_chords_model_build(cm, counts, NULL);
+        m->chords = cm;
+        text = mus_chords_counts_text(counts);
+    }
+    int rc = text && nn_model_set_meta(m->nn, "chord_tracker", text) == 0 ? 0 : -1;
+    if (rc) bm_errf(err, errlen, "out of memory fitting the chord tracker");
+    if (cm != m->chords) free(cm);
+    free(text);
+    free(counts);
+    return rc;
+}
+
 mus_model *mus_model_load(const char *path, char *err, size_t errlen)
 {
     char why[768];
@@ -123,7 +165,8 @@ mus_model *mus_model_load(const char *path, char *err, size_t errlen)
         return NULL;
     }
     m->nn = nn;
-    if (mus_model_check(nn, &m->cfg, why, sizeof why) != 0 || read_density(m, why, sizeof why) != 0) {
+    if (mus_model_check(nn, &m->cfg, why, sizeof why) != 0 || read_density(m, why, sizeof why) != 0 ||
+        read_chords(m, why, sizeof why) != 0) {
         bm_errf(err, errlen, "%s: %s", path, why);
         mus_model_free(m);
         return NULL;
@@ -160,6 +203,7 @@ void mus_model_free(mus_model *m)
 {
     if (!m) return;
     nn_model_free(m->nn);
+    free(m->chords);
     free(m);
 }
 

@@ -28,7 +28,8 @@ typedef struct mus_model {
     nn_model *nn;
     nn_seqnet_config cfg;
     float density_q[MUS_DENSITY_POINTS]; /* band onsets per step at quantiles 0, 1/16, ..., 1 */
-    mus_chords_model *chords;            /* the chord tracker's tables (learnt with the model) */
+    mus_chords_model *chords;            /* the chord tracker's tables, fitted on the training songs
+                                            (NULL in a model file without them) */
     char path[1024];
     int refs;
 } mus_model;
@@ -48,6 +49,11 @@ int mus_model_tag(mus_model *m);
 
 /* Writes the model (with its density table and representation metadata); 0 or -1 with err. */
 int mus_model_save(mus_model *m, const char *path, char *err, size_t errlen);
+
+/* Fits the chord tracker (mus_chords.h) on songs of a corpus and records it in the model's
+ * metadata ("chord_tracker"), replacing any; 0 or -1 with err (out of memory). */
+struct mus_corpus;
+int mus_model_fit_chords(mus_model *m, const struct mus_corpus *c, const int *songs, int n, char *err, size_t errlen);
 
 /* Frees a model made by create or load (not one from mus_model_shared). */
 void mus_model_free(mus_model *m);

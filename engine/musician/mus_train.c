@@ -68,8 +68,53 @@ static void validate(nn_seqnet *vs, mus_batcher *vb, vresult *r)
     }
 }
 
+/* --chords-only: the chord tracker fitted on the corpus's training songs, written into a trained
+ * model (the LSTM untouched). */
+static int fit_chords_only(const mus_train_opts *o, char *err, size_t errlen)
+{
+    char why[768];
+    mus_model *m = mus_model_load(o->out, why, sizeof why);
+    if (!m) {
+        bm_errf(err, errlen, "%s", why);
+        return -1;
+    }
+    mus_corpus corpus;
+    mus_corpus_opts co = {.max_songs = o->max_songs, .quiet = 1};
+    if (mus_corpus_load(o->corpus, &co, &corpus, o->report, err, errlen) != 0) {
+        mus_model_free(m);
+        return -1;
+    }
+    int *idx = malloc((size_t)(corpus.n ? corpus.n : 1) * sizeof *idx), n = 0, rc = -1;
+    if (!idx) {
+        bm_errf(err, errlen, "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < corpus.n; i++)
+        if (corpus.songs[i].split == MUS_SPLIT_TRAIN) idx[n++] = i;
+    if (n == 0) {
+        bm_errf(err, errlen, "the corpus %s has no training songs", o->corpus);
+        goto out;
+    }
+    if (mus_model_fit_chords(m, &corpus, idx, n, err, errlen) != 0) goto out;
+    char note[1200];
+    snprintf(note, sizeof note, "fitted on the %d training songs of %s", n, o->corpus);
+    if (nn_model_set_meta(m->nn, "chord_tracker_source", note) != 0) {
+        bm_errf(err, errlen, "out of memory");
+        goto out;
+    }
+    if (mus_model_save(m, o->out, err, errlen) != 0) goto out;
+    if (o->report) fprintf(o->report, "the chord tracker, %s, written into %s\n", note, o->out);
+    rc = 0;
+out:
+    free(idx);
+    mus_corpus_free(&corpus);
+    mus_model_free(m);
+    return rc;
+}
+
 int mus_train_run(const mus_train_opts *o, char *err, size_t errlen)
 {
+    if (o->chords_only) return fit_chords_only(o, err, errlen);
     FILE *rep = o->report;
     double t_start = bm_now_s();
     char ckpt[1100];
@@ -111,6 +156,7 @@ int mus_train_run(const mus_train_opts *o, char *err, size_t errlen)
     FILE *log = NULL;
     if (!m) goto out;
     mus_density_fit(m, &corpus, train_idx, ntrain);
+    if (mus_model_fit_chords(m, &corpus, train_idx, ntrain, err, errlen) != 0) goto out;
     char why[512];
     if (mus_model_tag(m) != 0) { /* checkpoints carry the metadata too */
         bm_errf(err, errlen, "out of memory setting up training");

@@ -24,6 +24,7 @@ typedef struct mus_train_opts {
     uint64_t seed;
     int resume;               /* continue from the checkpoint when it exists */
     int plain;                /* no augmentation: the band alone, songs as written (memorising) */
+    int chords_only;          /* fit only the chord tracker into the existing model at out */
     FILE *report;             /* progress and report (NULL: silent) */
 } mus_train_opts;
 
