@@ -1,8 +1,11 @@
 /* test_modes.c: the performance modes played through the offline driver with the shipped model:
  * call and response answers each phrase soon, in key, at the call's length, and yields when the
  * performer comes back in; the duet plays alongside without doubling, mostly consonant; switching
- * modes mid-render keeps the rhythm section going and leaves no note hanging. */
+ * modes mid-render keeps the rhythm section going and leaves no note hanging; Lua, OSC and the mode
+ * controller switch them. */
 #include "test.h"
+#include "test_lua_harness.h"
+#include "engine/control/midimap.h"
 #include "engine/offline.h"
 #include "engine/smf.h"
 
@@ -318,4 +321,39 @@ TEST_TIMEOUT(modes_switching_live_keeps_the_band_playing_and_nothing_hangs, 120)
     }
     CHECKF(duet_notes > 4, "the duet played %d notes in its four bars", duet_notes);
     check_nothing_hangs();
+}
+
+TEST_TIMEOUT(modes_switch_from_lua_osc_and_the_mode_controller, 60)
+{
+    CHECKF(access("models/musician.bmnn", R_OK) == 0, "the shipped model models/musician.bmnn is missing");
+    harness h;
+    char err[1024];
+    const char *path = h_write("modes.lua", "function init() bm.mode('duet') end\n"
+                                            "function on_osc(path, ...) if path == '/test/cr' then bm.mode('call-and-response') end end\n");
+    CHECKF(h_open(&h, "accompany", path, NULL, err, sizeof err) == 0, "%s", err);
+    h_run(&h, 0.5);
+    CHECKF(!strcmp(engine_mode(h.e), "duet"), "the mode is %s, not %s", engine_mode(h.e), "duet");
+    h_send(&h, "/test/cr", "");
+    h_run(&h, 0.2);
+    CHECKF(!strcmp(engine_mode(h.e), "call-and-response"), "the mode is %s, not %s", engine_mode(h.e), "call-and-response");
+    /* OSC, by name */
+    h_send(&h, "/bm/mode", "s", "accompany");
+    h_run(&h, 0.2);
+    CHECK(h_replied(&h, "/bm/done mode accompany"));
+    CHECKF(!strcmp(engine_mode(h.e), "accompany"), "the mode is %s, not %s", engine_mode(h.e), "accompany");
+    /* the mode controller: its range split evenly between the modes, in their order */
+    static const struct { int value; const char *mode; } cc[] = {
+        {110, "duet"}, {90, "call-and-response"}, {60, "accompany"}, {30, "silent"}, {5, "echo"}, {127, "duet"}};
+    for (size_t i = 0; i < sizeof cc / sizeof cc[0]; i++) {
+        h_midi_in(&h, 0xB0 | 4, BM_MODE_CC, (uint8_t)cc[i].value);
+        h_run(&h, 0.2);
+        CHECKF(!strcmp(engine_mode(h.e), cc[i].mode), "CC %d value %d gave mode %s, not %s", BM_MODE_CC, cc[i].value,
+               engine_mode(h.e), cc[i].mode);
+    }
+    h_send(&h, "/bm/param/mode/get", "");
+    CHECK(h_replied(&h, "/bm/param/mode duet"));
+    /* the band played on through all of it */
+    h_run(&h, 2.0);
+    CHECK(h_notes(&h, 1) > 0);
+    h_close(&h);
 }
