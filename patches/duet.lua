@@ -20,8 +20,8 @@ return {
   listen = {phrase_gap = 1.5},
   params = {key = "D", scale = "dorian", bass_on = false, drums_on = false},
   midi_map = {
-    end_phrase = {cc = 64},   -- the sustain pedal ends the call: bandmate answers at the next bar
-    lead_gain = {cc = 1},     -- the mod wheel sets how loud the echo is
+    end_phrase = {cc = 64},   -- the sustain pedal ends the call: the band answers at once
+    lead_gain = {cc = 1},     -- the mod wheel sets how loud the answer is
   },
   osc_map = {["/1/push1"] = "end_phrase", ["/1/fader1"] = "lead_gain"},
 }
