@@ -95,21 +95,21 @@ TEST(patch_rock_band_drives_and_taps)
     h_close(&h);
 }
 
-TEST(patch_duet_answers_each_note_and_each_phrase)
+TEST(patch_duet_answers_each_phrase_twice)
 {
     harness h;
     open_shipped(&h, "duet.lua");
     h_run(&h, 0.5);
     play_phrase(&h, 6);
-    int echoes = notes_on(&h, LEAD);
-    CHECKF(echoes >= 6, "the echo answered %d of 6 notes", echoes);
+    /* call and response: the band's lead waits while the performer calls ... */
+    CHECKF(notes_on(&h, LEAD) == 0, "the band's lead played %d notes during the call", notes_on(&h, LEAD));
     h_run(&h, 8.0);
-    CHECKF(notes_on(&h, COMPING) == 6, "the answer had %d notes for a phrase of 6", notes_on(&h, COMPING));
+    /* ... then answers, in D dorian; the script answers too, upside down, on the kalimba */
+    CHECKF(notes_on(&h, LEAD) > 0, "the band's lead did not answer");
     CHECK(h_replied(&h, "/duet/answer 1 6"));
-    /* the answer is the phrase upside down and in D dorian: every note in the scale */
     static const int dorian[12] = {1, 0, 1, 1, 0, 1, 0, 1, 0, 1, 1, 0}; /* from D */
     for (int i = 0; i < h.nout; i++)
-        if (h.out[i].b[0] == 0x92 && h.out[i].b[2])
+        if (h.out[i].b[0] == 0x93 && h.out[i].b[2])
             CHECKF(dorian[(h.out[i].b[1] - 2 + 120) % 12], "the answer's note %d is not in D dorian", h.out[i].b[1]);
     /* the sustain pedal ends the call at once: the answer comes without waiting for a rest */
     play_phrase(&h, 3);
