@@ -2,6 +2,7 @@
 #include "engine/behaviour.h"
 #include "engine/musician/mus_accompany.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,4 +92,24 @@ bm_behaviour *behaviour_create(const char *mode)
     if (!strcmp(mode, "silent")) return behaviour_silent_create();
     snprintf(create_error, sizeof create_error, "'%s' is not a mode bandmate knows", mode);
     return NULL;
+}
+
+int bm_band_chart_at(const bm_band_chart *c, double beat, int *root, uint16_t *pcs)
+{
+    if (!c || c->n <= 0 || !(c->length > 0)) return -1;
+    double pos = fmod(beat - c->start, c->length);
+    if (pos < 0) pos += c->length;
+    int lo = 0, hi = c->n - 1, at = 0;
+    while (lo <= hi) { /* the last chord starting at or before pos */
+        int mid = (lo + hi) / 2;
+        if (c->at[mid] <= pos + 1e-9) {
+            at = mid;
+            lo = mid + 1;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    *root = c->root[at];
+    *pcs = c->pcs[at];
+    return 0;
 }

@@ -9,6 +9,22 @@
 
 #include <stdint.h>
 
+/* The tune's chord chart as the band reads it (made by the control layer from a patch's `chords`,
+ * Lua's bm.chords or OSC's /bm/chart): chords with their start within a loop of `length` beats
+ * that begins at beat `start`. */
+#define BM_CHART_MAX 256
+typedef struct bm_band_chart {
+    int n;
+    double start, length;
+    double at[BM_CHART_MAX];     /* where each chord starts, in beats from the loop's start */
+    int8_t root[BM_CHART_MAX];   /* pitch class */
+    uint16_t pcs[BM_CHART_MAX];  /* the chord's pitch classes (bit k: pitch class k) */
+} bm_band_chart;
+
+/* The chord the chart has at a beat (it loops both ways from start): 0 with its root and pitch
+ * classes, or -1 when the chart is empty. Real-time safe. */
+int bm_band_chart_at(const bm_band_chart *c, double beat, int *root, uint16_t *pcs);
+
 typedef struct bm_step_ctx {
     int64_t step;             /* grid step index; step 0 starts at beat 0 */
     double beat;              /* where this step starts, in beats */
@@ -25,6 +41,7 @@ typedef struct bm_step_ctx {
     const bm_listen_state *heard; /* what the listener heard up to now: key, chord, performer tempo,
                                      phrases (never NULL; roots are -1 while unknown). Phrase starts
                                      and ends also arrive among the human events (BM_EV_PHRASE_*) */
+    const bm_band_chart *chart; /* the tune's chord chart (NULL: none): the band follows it */
 } bm_step_ctx;
 
 typedef struct bm_behaviour bm_behaviour;

@@ -25,7 +25,7 @@ struct bm_engine {
     bm_engine_config cfg;
     bm_clock clock;
     sched *sched;
-    ring *cmd, *human, *band, *mcmd, *feedback, *rec_events, *rec_audio, *trash, *mtrash, *ext_midi;
+    ring *cmd, *human, *band, *mcmd, *feedback, *rec_events, *rec_audio, *trash, *mtrash, *give_back, *ext_midi;
     ring *ext_out;                  /* MIDI out for hardware devices (bm_event with frame) */
     ring *plan;                     /* the musician's planned notes, for status and visuals */
     ring *ctl_events;               /* band events from the control thread (scripts, OSC) */
@@ -139,13 +139,14 @@ bm_engine *engine_create(const bm_engine_config *cfg, char *err, size_t errlen)
     e->rec_audio = ring_create(sizeof(float), (size_t)(cfg->sample_rate * 2 * 5));
     e->trash = ring_create(sizeof(bm_instrument *), 64);
     e->mtrash = ring_create(sizeof(bm_behaviour *), 16);
+    e->give_back = ring_create(sizeof(void *), 32);
     e->ext_midi = ring_create(sizeof(bm_event), 1024);
     e->ext_out = ring_create(sizeof(bm_event), 2048);
     e->plan = ring_create(sizeof(bm_event), 1024);
     e->ctl_events = ring_create(sizeof(bm_event), 2048);
     atomic_init(&e->ext_out_on, 0);
     if (!e->cmd || !e->human || !e->band || !e->mcmd || !e->feedback || !e->rec_events ||
-        !e->rec_audio || !e->trash || !e->mtrash || !e->ext_midi || !e->ext_out || !e->plan ||
+        !e->rec_audio || !e->trash || !e->mtrash || !e->give_back || !e->ext_midi || !e->ext_out || !e->plan ||
         !e->ctl_events)
         goto oom;
     for (int p = 0; p < BM_NUM_PARTS; p++) {
@@ -178,6 +179,7 @@ bm_engine *engine_create(const bm_engine_config *cfg, char *err, size_t errlen)
                   cfg->channel, cfg->seed);
     e->musician.human_role = cfg->human_role;
     e->musician.plan = e->plan;
+    e->musician.give_back = e->give_back;
     e->musician.listener = e->listener;
     e->last_wake_step = INT64_MIN;
     e->last_beat = INT64_MIN;
@@ -208,6 +210,7 @@ void engine_destroy(bm_engine *e)
     bm_musician_cmd mc;
     while (e->mcmd && ring_pop(e->mcmd, &mc) == 0)
         if (mc.type == BM_MCMD_SET_BEHAVIOUR && mc.ptr) ((bm_behaviour *)mc.ptr)->ops->destroy(mc.ptr);
+        else if (mc.type == BM_MCMD_SET_CHART || mc.type == BM_MCMD_PRIME) free(mc.ptr);
     bm_command cc;
     while (e->cmd && ring_pop(e->cmd, &cc) == 0)
         if (cc.type == BM_CMD_INSTRUMENT && cc.ptr) instrument_destroy(cc.ptr);
@@ -221,7 +224,7 @@ void engine_destroy(bm_engine *e)
     free(e->rec_buf);
     free(e->sched);
     ring *rings[] = {e->cmd, e->human, e->band, e->mcmd, e->feedback, e->rec_events, e->rec_audio,
-                     e->trash, e->mtrash, e->ext_midi, e->ext_out, e->plan, e->ctl_events};
+                     e->trash, e->mtrash, e->give_back, e->ext_midi, e->ext_out, e->plan, e->ctl_events};
     for (size_t i = 0; i < sizeof rings / sizeof rings[0]; i++)
         if (rings[i]) ring_destroy(rings[i]);
     sem_destroy(&e->musician_wake);
@@ -830,6 +833,54 @@ void engine_collect_garbage(bm_engine *e)
     while (ring_pop(e->trash, &in) == 0) instrument_destroy(in);
     bm_behaviour *b;
     while (ring_pop(e->mtrash, &b) == 0) b->ops->destroy(b);
+    void *block;
+    while (e->give_back && ring_pop(e->give_back, &block) == 0) free(block);
+}
+
+int engine_prime(bm_engine *e, const bm_event *ev, int n, int part, double length, char *err, size_t errlen)
+{
+    if (n <= 0) return 0;
+    bm_prime_phrase *p = malloc(sizeof *p + (size_t)n * sizeof p->ev[0]);
+    if (!p) {
+        bm_errf(err, errlen, "out of memory");
+        return -1;
+    }
+    p->n = n;
+    p->part = part;
+    p->length = length;
+    memcpy(p->ev, ev, (size_t)n * sizeof p->ev[0]);
+    bm_musician_cmd c = {BM_MCMD_PRIME, 0, 0, p, 0};
+    if (engine_musician_command(e, &c) != 0) {
+        free(p);
+        bm_errf(err, errlen, "the musician is busy; try again");
+        return -1;
+    }
+    return 0;
+}
+
+const char *engine_part_instrument(const bm_engine *e, int part)
+{
+    return part >= 0 && part < BM_NUM_PARTS && e->inst[part] ? e->inst[part]->name : "";
+}
+
+int engine_set_chart(bm_engine *e, const bm_band_chart *chart, char *err, size_t errlen)
+{
+    bm_band_chart *copy = NULL;
+    if (chart && chart->n > 0) {
+        copy = malloc(sizeof *copy);
+        if (!copy) {
+            bm_errf(err, errlen, "out of memory");
+            return -1;
+        }
+        *copy = *chart;
+    }
+    bm_musician_cmd c = {BM_MCMD_SET_CHART, 0, 0, copy, 0};
+    if (engine_musician_command(e, &c) != 0) {
+        free(copy);
+        bm_errf(err, errlen, "the musician is busy; try again");
+        return -1;
+    }
+    return 0;
 }
 
 ring *engine_feedback_ring(bm_engine *e) { return e->feedback; }

@@ -187,6 +187,21 @@ bm_listener *engine_listener(bm_engine *e);
  * swap it in. Either way what a change silences is released. Control thread. */
 int engine_set_mode(bm_engine *e, const char *mode, char *err, size_t errlen);
 
+/* Primes the band with a phrase of performer events (note on/off stamped in beats from its start,
+ * in order; length in beats) played on a part (BM_PART_*: a lead phrase feeds the musician's
+ * memory of the performer's phrases): at its next step the band hears it as if it had just been
+ * played, without answering (behaviour_prime; the modes that play the trained musician). Control
+ * thread; 0, or -1 with one sentence in err. */
+int engine_prime(bm_engine *e, const bm_event *ev, int n, int part, double length, char *err, size_t errlen);
+
+/* The name of the instrument or voice a part plays now. Only where nothing runs the process
+ * function meanwhile (the offline driver between periods, tests). */
+const char *engine_part_instrument(const bm_engine *e, int part);
+
+/* Gives the band the tune's chord chart (copied; NULL or empty: none), which it follows from its
+ * next step. Control thread; 0, or -1 with one sentence in err. */
+int engine_set_chart(bm_engine *e, const bm_band_chart *chart, char *err, size_t errlen);
+
 /* Builds the current mode's behaviour anew and swaps it in (after behaviour_set_model_path: the
  * musician plays the new model); 0, or -1 with err, the band playing on as before. Control thread. */
 int engine_rebuild_mode(bm_engine *e, char *err, size_t errlen);

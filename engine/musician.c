@@ -4,6 +4,7 @@
 #include "engine/util.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -30,6 +31,8 @@ void musician_deinit(bm_musician *m)
 {
     if (m->behaviour) m->behaviour->ops->destroy(m->behaviour);
     m->behaviour = NULL;
+    free(m->chart);
+    m->chart = NULL;
 }
 
 static void push_out(bm_musician *m, const bm_event *ev)
@@ -69,7 +72,39 @@ static void release_notes(bm_musician *m, int part, double beat)
     }
 }
 
-static void apply_commands(bm_musician *m, double beat)
+static bm_step_ctx step_ctx(bm_musician *m, const bm_clock_map *map, int64_t step, double beat, double step_beats)
+{
+    bm_step_ctx ctx = {
+        .step = step,
+        .beat = beat,
+        .step_beats = step_beats,
+        .steps_per_beat = map->steps_per_beat,
+        .beats_per_bar = map->beats_per_bar,
+        .bpm = map->bpm,
+        .parts_enabled = m->parts_enabled & ~(1u << m->human_role),
+        .human_role = m->human_role,
+        .channel = m->channel,
+        .rng = &m->rng,
+        .controls = m->controls,
+        .heard = &m->heard,
+        .chart = m->chart,
+    };
+    return ctx;
+}
+
+/* Primes the behaviour with a phrase placed to end at beat. */
+static void prime(bm_musician *m, const bm_clock_map *map, double beat, bm_prime_phrase *p)
+{
+    if (!m->behaviour || p->n <= 0) return;
+    double start = beat - p->length;
+    for (int i = 0; i < p->n; i++) p->ev[i].beat += start;
+    int spb = map->steps_per_beat > 0 ? map->steps_per_beat : 4;
+    bm_step_ctx ctx = step_ctx(m, map, (int64_t)floor(beat * spb), beat, 1.0 / spb);
+    if (p->part > BM_PART_HUMAN && p->part < BM_NUM_PARTS) ctx.human_role = p->part;
+    behaviour_prime(m->behaviour, &ctx, p->ev, p->n);
+}
+
+static void apply_commands(bm_musician *m, const bm_clock_map *map, double beat)
 {
     const bm_musician_cmd *peek;
     while ((peek = ring_peek(m->commands))) {
@@ -77,12 +112,24 @@ static void apply_commands(bm_musician *m, double beat)
         /* the old behaviour goes back to the control thread to be freed; if there is no room for
          * it yet, the change waits for the next poll */
         if (cmd.type == BM_MCMD_SET_BEHAVIOUR && m->behaviour && ring_space(m->trash) == 0) break;
+        if ((cmd.type == BM_MCMD_SET_CHART && m->chart) || cmd.type == BM_MCMD_PRIME)
+            if (!m->give_back || ring_space(m->give_back) == 0) break;
         ring_pop(m->commands, &cmd);
         switch (cmd.type) {
         case BM_MCMD_SET_BEHAVIOUR:
             release_notes(m, -1, beat);
             if (m->behaviour) ring_push(m->trash, &m->behaviour);
             m->behaviour = cmd.ptr;
+            break;
+        case BM_MCMD_SET_CHART:
+            if (m->chart) ring_push(m->give_back, &m->chart);
+            m->chart = cmd.ptr;
+            break;
+        case BM_MCMD_PRIME:
+            if (cmd.ptr) {
+                prime(m, map, beat, cmd.ptr);
+                ring_push(m->give_back, &cmd.ptr);
+            }
             break;
         case BM_MCMD_PART_ENABLE:
             if (cmd.part < 0 || cmd.part >= BM_NUM_PARTS) break;
@@ -121,7 +168,7 @@ static void apply_commands(bm_musician *m, double beat)
 int musician_poll(bm_musician *m, const bm_clock_map *map, int64_t now_frame)
 {
     double now_beat = clock_map_beat_at(map, now_frame);
-    apply_commands(m, now_beat);
+    apply_commands(m, map, now_beat);
     /* hear everything the performer played since the last poll */
     bm_event ev;
     while (ring_pop(m->human_in, &ev) == 0) {
@@ -149,20 +196,7 @@ int musician_poll(bm_musician *m, const bm_clock_map *map, int64_t now_frame)
         }
         int64_t t0 = bm_now_ns();
         if (m->listener) listener_read(m->listener, &m->heard);
-        bm_step_ctx ctx = {
-            .step = m->next_step,
-            .beat = step_beat,
-            .step_beats = step_beats,
-            .steps_per_beat = map->steps_per_beat,
-            .beats_per_bar = map->beats_per_bar,
-            .bpm = map->bpm,
-            .parts_enabled = m->parts_enabled & ~(1u << m->human_role),
-            .human_role = m->human_role,
-            .channel = m->channel,
-            .rng = &m->rng,
-            .controls = m->controls,
-            .heard = &m->heard,
-        };
+        bm_step_ctx ctx = step_ctx(m, map, m->next_step, step_beat, step_beats);
         int n = m->behaviour->ops->step(m->behaviour, &ctx, m->pending, m->npending, m->out,
                                         BM_MUSICIAN_MAX_OUT);
         m->npending = 0;

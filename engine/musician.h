@@ -19,6 +19,10 @@ enum bm_musician_cmd_type {
     BM_MCMD_CONTROL,            /* part: enum bm_musician_control, fvalue: its new value */
     BM_MCMD_SET_MODE,           /* value: index into bm_mode_names: the running behaviour switches to
                                    it live (behaviour_set_mode); ignored when it cannot */
+    BM_MCMD_SET_CHART,          /* ptr: bm_band_chart* or NULL (ownership passes to the musician; the
+                                   old one goes back through give_back) */
+    BM_MCMD_PRIME,              /* ptr: bm_prime_phrase*: the band hears it as if it had just been
+                                   played (behaviour_prime); it goes back through give_back */
 };
 
 /* Live controls the band's behaviour reads every step (through bm_step_ctx.controls). */
@@ -35,6 +39,14 @@ enum bm_musician_control {
     BM_CTL_SWING,               /* swing of off-beat eighths or sixteenths, 0 (straight) .. 1 (triplet) */
     BM_NUM_CONTROLS
 };
+
+/* A phrase to prime the band with: note events stamped in beats from the phrase's start. */
+typedef struct bm_prime_phrase {
+    int n;
+    int part;              /* the part the phrase is played on (BM_PART_*; the lead feeds the memory) */
+    double length;         /* in beats: the phrase ends where the band is now */
+    bm_event ev[];
+} bm_prime_phrase;
 
 typedef struct bm_musician_cmd {
     int type;
@@ -62,6 +74,9 @@ typedef struct bm_musician {
     ring *commands;        /* bm_musician_cmd, from the control thread */
     ring *trash;           /* bm_behaviour*, back to the control thread to be freed */
     ring *plan;            /* bm_event copies of what was planned (for status and visuals); may be NULL */
+    ring *give_back;       /* void*: plain allocations (charts, phrases) back to the control thread
+                              to be freed */
+    bm_band_chart *chart;  /* the tune's chord chart (NULL: none) */
     int64_t next_step;
     int started;
     int64_t lookahead_frames;
@@ -86,5 +101,5 @@ void musician_init(bm_musician *m, bm_behaviour *b, ring *human_in, ring *band_o
 /* Runs every step whose time has come at now_frame, given the tempo map. Returns steps played. */
 int musician_poll(bm_musician *m, const bm_clock_map *map, int64_t now_frame);
 
-/* Frees the behaviour (not real-time; after the musician thread stopped). */
+/* Frees the behaviour and the chart (not real-time; after the musician thread stopped). */
 void musician_deinit(bm_musician *m);

@@ -185,13 +185,14 @@ int render_file(const bm_engine_config *cfg_in, const bm_render_opts *o, bm_rend
         rc = -1;
         goto out;
     }
-    if (o->patch && o->patch->script[0]) {
-        /* the patch's script plays offline as it would live: the control step runs every period */
+    if (o->patch && (o->patch->script[0] || o->patch->n_chords)) {
+        /* the patch's script and chord chart play offline as they would live: the control step runs
+         * every period */
         bm_control_opts co;
         control_opts_defaults(&co);
         co.osc = 0;
         co.watch = 0;
-        co.script = o->patch->script;
+        co.script = o->patch->script[0] ? o->patch->script : NULL;
         co.seed = cfg.seed ? cfg.seed : 1;
         ctl = control_create(e, NULL, o->patch, &co, err, errlen);
         if (!ctl || control_start(ctl, err, errlen) != 0) {

@@ -577,3 +577,106 @@ TEST_TIMEOUT(musician_train_and_eval_commands, 120)
     CHECKF(run_bandmate(NULL, args, out, sizeof out) == 0, "%s", out);
     CHECK_STR_CONTAINS(out, "skipped 1 files: 1 damaged or unreadable");
 }
+
+/* The share of a track's note-ons whose pitch class is in the chord the chart {Ab (4 beats), Db
+ * (4 beats)} has at their beat. */
+static double share_in_chart(const smf *s, const char *name)
+{
+    static const uint16_t ab = 1u << 8 | 1u << 0 | 1u << 3, db = 1u << 1 | 1u << 5 | 1u << 8;
+    long n = 0, in = 0;
+    for (int t = 0; t < s->ntracks; t++) {
+        if (strcmp(s->tracks[t].name, name)) continue;
+        for (size_t i = 0; i < s->tracks[t].n; i++) {
+            const smf_event *ev = &s->tracks[t].events[i];
+            if (ev->kind != SMF_MIDI || (ev->bytes[0] & 0xf0) != 0x90 || ev->bytes[2] == 0) continue;
+            double beat = (double)ev->tick / s->division;
+            uint16_t pcs = fmod(beat + 1e-6, 8.0) < 4 ? ab : db;
+            n++;
+            in += pcs >> (ev->bytes[1] % 12) & 1;
+        }
+    }
+    return n ? (double)in / (double)n : -1;
+}
+
+TEST_TIMEOUT(musician_follows_the_patch_chord_chart, 120)
+{
+    /* the performer's melody (D major) says one thing, the tune's chart (Ab, Db) another: the band
+     * plays the chart */
+    char out[8192], args[2048], midi[1024];
+    snprintf(midi, sizeof midi, "%s", test_path("chart.mid"));
+    double with_chart = 0, without = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        FILE *pf = fopen(test_path("p.lua"), "w");
+        CHECK(pf);
+        fprintf(pf, "return { mode = \"accompany\", human = \"lead\"%s }\n",
+                pass ? "" : ", chords = {{\"Ab\", 4}, {\"Db\", 4}}");
+        fclose(pf);
+        snprintf(args, sizeof args, "render --in examples/melody.mid --out-mid %s --patch %s --seed 3 --quiet", midi,
+                 test_path("p.lua"));
+        CHECKF(run_bandmate(NULL, args, out, sizeof out) == 0, "%s", out);
+        smf *s;
+        char err[512];
+        CHECKF(smf_read_file(midi, &s, err, sizeof err) == 0, "%s", err);
+        double bass = share_in_chart(s, "bass"), comp = share_in_chart(s, "comping");
+        fprintf(stderr, "%s the chart: bass %.0f%%, comping %.0f%% of notes in the chart's chord\n",
+                pass ? "without" : "with", 100 * bass, 100 * comp);
+        CHECK(bass >= 0 && comp >= 0);
+        if (pass) without = (bass + comp) / 2;
+        else with_chart = (bass + comp) / 2;
+        smf_free(s);
+    }
+    CHECKF(with_chart > 0.85, "%.2f", with_chart);
+    CHECKF(without < 0.6, "%.2f", without);
+}
+
+/* The share of a track's note-ons on the black keys (the F-sharp pentatonic). */
+static double share_black(const smf *s, const char *name, int *count)
+{
+    long n = 0, in = 0;
+    for (int t = 0; t < s->ntracks; t++) {
+        if (strcmp(s->tracks[t].name, name)) continue;
+        for (size_t i = 0; i < s->tracks[t].n; i++) {
+            const smf_event *ev = &s->tracks[t].events[i];
+            if (ev->kind != SMF_MIDI || (ev->bytes[0] & 0xf0) != 0x90 || ev->bytes[2] == 0) continue;
+            n++;
+            in += (0x54a >> (ev->bytes[1] % 12)) & 1; /* C# D# F# G# A# */
+        }
+    }
+    *count = (int)n;
+    return n ? (double)in / (double)n : 0;
+}
+
+TEST_TIMEOUT(musician_is_primed_from_lua, 120)
+{
+    /* the performer plays chords in C; a script primes the band with a phrase on the black keys and
+     * the lead, drawing on the performer's phrases alone (memory 1), plays from it */
+    char out[8192], args[2048], midi[1024];
+    snprintf(midi, sizeof midi, "%s", test_path("primed.mid"));
+    double share[2];
+    for (int pass = 0; pass < 2; pass++) {
+        FILE *f = fopen(test_path("prime.lua"), "w");
+        CHECK(f);
+        fprintf(f, "function init()\n%s\nend\n",
+                pass ? "" : "  bm.prime({{66, 90, 0, 0.5}, {68, 90, 0.5, 0.5}, {70, 90, 1, 0.5}, {73, 90, 1.5, 0.5},"
+                            " {75, 90, 2, 0.5}, {78, 90, 2.5, 0.5}, {80, 90, 3, 1}})");
+        fclose(f);
+        f = fopen(test_path("p.lua"), "w");
+        CHECK(f);
+        fprintf(f, "return { mode = \"accompany\", human = \"comping\", script = \"%s\", params = { memory = 1 } }\n",
+                test_path("prime.lua"));
+        fclose(f);
+        snprintf(args, sizeof args, "render --in examples/chords.mid --out-mid %s --patch %s --seed 5 --quiet", midi,
+                 test_path("p.lua"));
+        CHECKF(run_bandmate(NULL, args, out, sizeof out) == 0, "%s", out);
+        smf *s;
+        char err[512];
+        CHECKF(smf_read_file(midi, &s, err, sizeof err) == 0, "%s", err);
+        int n;
+        share[pass] = share_black(s, "lead", &n);
+        fprintf(stderr, "%s: %d lead notes, %.0f%% on the black keys\n", pass ? "not primed" : "primed", n,
+                100 * share[pass]);
+        CHECK(n >= 8);
+        smf_free(s);
+    }
+    CHECKF(share[0] > 0.6 && share[0] > share[1] + 0.3, "%.2f against %.2f", share[0], share[1]);
+}

@@ -107,7 +107,11 @@ static const struct probe probes[] = {
     {"/bm/human", "s", "none", 0, 0, 0, 0, "/bm/done human none"},
     {"/bm/voice", "ss", "bass", "upright", 0, 0, 0, "/bm/done voice"},
     {"/bm/voice", "ss", "bass", "bad/name", 0, 0, 0, "/bm/fail voice 'bad/name' is not a usable name"},
+    {"/bm/voice", "ss", "bass", "nothere", 0, 0, 0, "/bm/fail voice there is no voice 'nothere'"},
+    {"/bm/voice/morph", "sfs", "lead", "flute", 0.25, 0, 0, "/bm/fail voice/morph the lead part has no voice to morph from"},
+    {"/bm/voice", "ss", "lead", "strings", 0, 0, 0, "/bm/done voice"},
     {"/bm/voice/morph", "sfs", "lead", "flute", 0.25, 0, 0, "/bm/done voice/morph"},
+    {"/bm/voice/morph", "sf", "lead", 0, 0.75, 0, 0, "/bm/done voice/morph"},
     {"/bm/voice/morph", "sf", "lead", 0, 1.5, 0, 0, "/bm/fail voice/morph the morph amount 1.5 is outside 0..1"},
     {"/bm/temperature", "f", 0, 0, 0.7, 0, 0, "/bm/done temperature"},
     {"/bm/temperature", "f", 0, 0, 7, 0, 0, "/bm/fail temperature the temperature 7 is outside 0.05..3"},
@@ -564,5 +568,41 @@ TEST(osc_musician_controls_reach_the_musician)
     h_send(&h, "/bm/param/key_lock", "i", 1);
     h_run(&h, 0.05);
     CHECK_NEAR(engine_musician_control(h.e, BM_CTL_KEY), 2, 0);   /* D */
+    h_close(&h);
+}
+
+TEST(osc_and_lua_voices_reach_the_parts)
+{
+    harness h;
+    char err[1024];
+    CHECKF(h_open(&h, "echo", NULL, allow_lua, err, sizeof err) == 0, "%s", err);
+    CHECK_STR_CONTAINS(engine_part_instrument(h.e, BM_PART_LEAD), "lead"); /* the classic lead */
+    h_send(&h, "/bm/voice", "ss", "lead", "flute");
+    h_run(&h, 0.05);
+    CHECKF(h_replied(&h, "/bm/done voice"), "%s", h.replies);
+    CHECK_STR_CONTAINS(engine_part_instrument(h.e, BM_PART_LEAD), "flute");
+    /* a morph towards a target builds the pair; moving it again moves the same instrument */
+    h_clear(&h);
+    h_send(&h, "/bm/voice/morph", "sfs", "lead", 0.3, "trumpet");
+    h_run(&h, 0.05);
+    CHECKF(h_replied(&h, "/bm/done voice/morph"), "%s", h.replies);
+    const char *pair = engine_part_instrument(h.e, BM_PART_LEAD);
+    CHECKF(strstr(pair, "flute") && strstr(pair, "trumpet"), "%s", pair);
+    char before[64];
+    snprintf(before, sizeof before, "%s", pair);
+    h_send(&h, "/bm/voice/morph", "sf", "lead", 0.9);
+    h_run(&h, 0.05);
+    CHECKF(!strcmp(engine_part_instrument(h.e, BM_PART_LEAD), before), "%s", engine_part_instrument(h.e, BM_PART_LEAD));
+    /* Lua: a voice for the bass; a missing one is an error and the part keeps what it plays */
+    h_clear(&h);
+    h_send(&h, "/bm/lua", "s", "bm.voice('bass', 'upright') return bm.voice('bass')");
+    h_run(&h, 0.05);
+    CHECKF(h_replied(&h, "/bm/done lua upright"), "%s", h.replies);
+    CHECK_STR_CONTAINS(engine_part_instrument(h.e, BM_PART_BASS), "upright");
+    h_clear(&h);
+    h_send(&h, "/bm/lua", "s", "bm.voice('bass', 'nothere')");
+    h_run(&h, 0.05);
+    CHECKF(h_replied(&h, "/bm/fail lua") && strstr(h.replies, "there is no voice 'nothere'"), "%s", h.replies);
+    CHECK_STR_CONTAINS(engine_part_instrument(h.e, BM_PART_BASS), "upright");
     h_close(&h);
 }

@@ -1,9 +1,10 @@
 /* builtins.c: bandmate's own parameters and what a change of each does to the engine. The
  * musician's live controls (temperature, top-p, density, key lock, style, seed, memory, swing) go
- * to it as BM_MCMD_CONTROL commands; the voices and morphs are stored for the neural voices still
- * to come (docs/osc.md says which parameters today's modes act on). */
+ * to it as BM_MCMD_CONTROL commands; the voices and morphs build or move the parts' neural voices
+ * (docs/osc.md says which parameters today's modes act on). */
 #include "engine/control/control_internal.h"
 #include "engine/behaviour.h"
+#include "engine/voice/voice_bank.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -76,6 +77,9 @@ int builtins_add(bm_control *c, char *err, size_t errlen)
         snprintf(id, sizeof id, "morph_%s_to", pn);
         snprintf(name, sizeof name, "%s morph target", pn);
         if (add(c, &b->morph_to[p], id, name, BM_PARAM_TEXT, 0, 0, 0, NULL, err, errlen)) return -1;
+        snprintf(id, sizeof id, "morph_%s_y", pn);
+        snprintf(name, sizeof name, "%s voice morph, Y (an XY pad of four voices)", pn);
+        if (add(c, &b->morph_y[p], id, name, BM_PARAM_NUMBER, 0, 1, 0, NULL, err, errlen)) return -1;
     }
     return 0;
 }
@@ -99,6 +103,43 @@ static void command(bm_control *c, int type, int part, double value)
 {
     if (ctl_command(c, type, part, value) != 0 && !c->o.quiet)
         fprintf(stderr, "bandmate: the engine's command queue is full; a change was lost.\n");
+}
+
+/* A part's voice, morph target or morph moved: build the new voice (a name, or a morph of two)
+ * or move the morph of the one playing. Why it could not is kept in c->voice_err. */
+static void apply_voice(bm_control *c, int part, int idx)
+{
+    const ctl_builtins *b = &c->b;
+    const char *voice = c->params.p[b->voice[part]].text, *to = c->params.p[b->morph_to[part]].text;
+    double x = c->params.p[b->morph[part]].value, y = c->params.p[b->morph_y[part]].value;
+    c->voice_err[0] = 0;
+    voice_spec now;
+    char why[256];
+    int playing = c->voice_spec[part][0] && voice_spec_parse(c->voice_spec[part], &now, why, sizeof why) == 0 ? now.n : 0;
+    if ((idx == b->morph[part] || idx == b->morph_y[part]) && playing >= 2) { /* live, no rebuild */
+        if (voice_part_morph(c->e, part, (float)x, playing > 2 ? (float)y : -1.0f) != 0)
+            snprintf(c->voice_err, sizeof c->voice_err, "the engine is busy; move the morph again");
+        return;
+    }
+    if (idx == b->morph_y[part]) return; /* a Y with no pad of voices to move over */
+    if (idx == b->morph[part] && !to[0]) return; /* no target to move towards: kept for when one is set */
+    char base[256];
+    snprintf(base, sizeof base, "%s", voice[0] ? voice : playing ? now.names[0] : "");
+    if (!base[0]) {
+        snprintf(c->voice_err, sizeof c->voice_err, "the %s part has no voice to morph from; set its voice first",
+                 bm_part_name(part));
+        return;
+    }
+    char spec[sizeof c->voice_spec[0]];
+    if (to[0]) snprintf(spec, sizeof spec, "%s,%s@%g", base, to, x);
+    else snprintf(spec, sizeof spec, "%s", base);
+    char err[300];
+    if (voice_part_set(c->e, part, spec, err, sizeof err) != 0) {
+        snprintf(c->voice_err, sizeof c->voice_err, "%s", err);
+        if (!c->o.quiet) fprintf(stderr, "bandmate: the %s part's voice: %s.\n", bm_part_name(part), err);
+        return;
+    }
+    snprintf(c->voice_spec[part], sizeof c->voice_spec[part], "%s", spec);
 }
 
 void builtins_apply(bm_control *c, int idx)
@@ -135,7 +176,14 @@ void builtins_apply(bm_control *c, int idx)
     } else if (idx == b->follow) {
         if (engine_set_follow(c->e, v) != 0 && !c->o.quiet) fprintf(stderr, "bandmate: the engine is busy; a change was lost.\n");
     }
-    else if (idx == b->key || idx == b->scale || idx == b->key_lock) {
+    else if (idx >= 0) {
+        for (int part = 0; part < BM_NUM_PARTS; part++)
+            if (idx == b->voice[part] || idx == b->morph[part] || idx == b->morph_to[part] || idx == b->morph_y[part]) {
+                apply_voice(c, part, idx);
+                return;
+            }
+    }
+    if (idx == b->key || idx == b->scale || idx == b->key_lock) {
         control(c, BM_CTL_SCALE, c->params.p[b->scale].value);
         control(c, BM_CTL_KEY, c->params.p[b->key_lock].value != 0 ? c->params.p[b->key].value : -1);
     } else {

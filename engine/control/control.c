@@ -357,6 +357,27 @@ static int64_t next_param_flush(bm_control *c)
 
 /* ---- creating ---- */
 
+int ctl_send_chart(bm_control *c, char *err, size_t errlen)
+{
+    const bm_song *s = &c->song;
+    bm_band_chart ch;
+    memset(&ch, 0, sizeof ch);
+    ch.start = s->chart_start;
+    ch.length = s->chart_beats;
+    double at = 0;
+    for (int i = 0; i < s->nchords && i < BM_CHART_MAX; i++) {
+        const bm_chord *k = &s->chart[i];
+        uint16_t pcs = 0;
+        for (int t = 0; t < k->ntones; t++) pcs |= (uint16_t)(1u << ((k->root + k->tones[t]) % 12));
+        ch.at[i] = at;
+        ch.root[i] = (int8_t)k->root;
+        ch.pcs[i] = pcs;
+        at += k->beats;
+        ch.n = i + 1;
+    }
+    return engine_set_chart(c->e, ch.length > 0 ? &ch : NULL, err, errlen);
+}
+
 static int apply_patch_maps(bm_control *c, char *err, size_t errlen)
 {
     const bm_patch *p = c->patch;
@@ -371,6 +392,7 @@ static int apply_patch_maps(bm_control *c, char *err, size_t errlen)
     c->song.nchords = p->n_chords;
     c->song.chart_beats = 0;
     for (int i = 0; i < p->n_chords; i++) c->song.chart_beats += p->chords[i].beats;
+    if (p->n_chords && ctl_send_chart(c, err, errlen) != 0) return -1;
     return 0;
 }
 
@@ -451,9 +473,14 @@ int control_start(bm_control *c, char *err, size_t errlen)
     }
     const bm_patch *p = c->patch;
     for (int part = 0; part < BM_NUM_PARTS; part++) {
+        /* the engine already plays the patch's voices: the parameters show them, nothing is rebuilt */
         char why[256];
-        if (p->voice[part][0] &&
-            params_set_string(&c->params, c->b.voice[part], p->voice[part], BM_SRC_PATCH, why, sizeof why) != 0) {
+        snprintf(c->voice_spec[part], sizeof c->voice_spec[part], "%s", p->cfg.voice[part]);
+        c->quiet_apply = 1;
+        int bad = p->voice[part][0] &&
+                  params_set_string(&c->params, c->b.voice[part], p->voice[part], BM_SRC_PATCH, why, sizeof why) != 0;
+        c->quiet_apply = 0;
+        if (bad) {
             snprintf(err, errlen, "patch %s: parts.%s.voice: %s", p->path, bm_part_name(part), why);
             return -1;
         }

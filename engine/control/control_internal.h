@@ -40,7 +40,7 @@ typedef struct ctl_builtins {
     int part_on[BM_NUM_PARTS];      /* -1 for the human part */
     int part_gain[BM_NUM_PARTS];
     int temperature, top_p, density, key, scale, key_lock, style, seed, memory, swing, follow, end_phrase;
-    int voice[BM_NUM_PARTS], morph[BM_NUM_PARTS], morph_to[BM_NUM_PARTS];
+    int voice[BM_NUM_PARTS], morph[BM_NUM_PARTS], morph_to[BM_NUM_PARTS], morph_y[BM_NUM_PARTS];
 } ctl_builtins;
 
 struct bm_control {
@@ -71,6 +71,8 @@ struct bm_control {
     uint32_t parts_on;              /* bit (1 << part): the part plays */
     uint8_t held[BM_NUM_PARTS][128];/* notes the script or OSC started with no end yet */
     int quiet_apply;                /* a parameter follows the engine: do not send it back */
+    char voice_spec[BM_NUM_PARTS][1100]; /* what each part plays ("" its classic instrument; voice_bank.h) */
+    char voice_err[300];            /* why the last voice change could not be made ("" when it was) */
     uint64_t xruns_seen;
     int64_t last_beat_seen;
     /* the message being handled */
@@ -95,6 +97,9 @@ void ctl_send_packet(bm_control *c, const osc_peer *to, const uint8_t *pkt, size
 
 /* /bm/done cmd (with an optional extra string) to the sender of the current message. */
 void ctl_done(bm_control *c, const char *cmd, const char *extra);
+
+/* Hands the song's chord chart (c->song) to the band after it changed; 0, or -1 with err. */
+int ctl_send_chart(bm_control *c, char *err, size_t errlen);
 
 /* /bm/fail cmd reason to the sender of the current message; always returns -1. */
 int ctl_fail(bm_control *c, const char *cmd, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -166,7 +166,10 @@ static int l_voice(lua_State *L)
 {
     bm_control *c = ctl(L);
     int p = lapi_any_part(L, 1);
-    if (!lua_isnoneornil(L, 2)) set_string(L, "bm.voice", c->b.voice[p], luaL_checkstring(L, 2));
+    if (!lua_isnoneornil(L, 2)) {
+        set_string(L, "bm.voice", c->b.voice[p], luaL_checkstring(L, 2));
+        if (c->voice_err[0]) return luaL_error(L, "bm.voice: %s", c->voice_err);
+    }
     lapi_push_param(L, c, c->b.voice[p]);
     return 1;
 }
@@ -181,6 +184,7 @@ static int l_morph(lua_State *L)
         if (!(v >= 0 && v <= 1)) return luaL_error(L, "bm.morph: the amount must be 0..1");
         set_value(L, "bm.morph", c->b.morph[p], v);
     }
+    if (c->voice_err[0]) return luaL_error(L, "bm.morph: %s", c->voice_err);
     lua_pushnumber(L, c->params.p[c->b.morph[p]].value);
     lapi_push_param(L, c, c->b.morph_to[p]);
     return 2;
@@ -260,6 +264,8 @@ static int l_chords(lua_State *L)
         song->nchords = (int)n;
         song->chart_beats = total;
         song->chart_start = isfinite(start) ? start : 0;
+        char err[256];
+        if (ctl_send_chart(ctl(L), err, sizeof err) != 0) return luaL_error(L, "bm.chords: %s", err);
         return 0;
     }
     lua_createtable(L, song->nchords, 0);
@@ -370,6 +376,34 @@ static int l_prime(lua_State *L)
     memcpy(song->prime, notes, sizeof notes[0] * (size_t)n);
     song->nprime = (int)n;
     snprintf(song->prime_part, sizeof song->prime_part, "%s", part);
+    /* the band hears it at its next step, as if it had just been played */
+    static bm_event ev[2 * BM_SONG_MAX_PRIME];
+    double length = 0;
+    for (lua_Integer i = 0; i < n; i++) {
+        for (int off = 0; off < 2; off++) {
+            bm_event *e = &ev[2 * i + off];
+            memset(e, 0, sizeof *e);
+            e->type = off ? BM_EV_NOTE_OFF : BM_EV_NOTE_ON;
+            e->part = BM_PART_HUMAN;
+            e->note = (uint8_t)notes[i].note;
+            e->velocity = off ? 0 : (uint8_t)notes[i].vel;
+            e->flags = BM_EVF_BEAT;
+            e->beat = notes[i].beat + (off ? notes[i].dur : 0);
+        }
+        if (notes[i].beat + notes[i].dur > length) length = notes[i].beat + notes[i].dur;
+    }
+    int m = (int)(2 * n);
+    for (int i = 1; i < m; i++) { /* in time order (insertion: a phrase is short) */
+        bm_event x = ev[i];
+        int j = i - 1;
+        while (j >= 0 && ev[j].beat > x.beat) {
+            ev[j + 1] = ev[j];
+            j--;
+        }
+        ev[j + 1] = x;
+    }
+    char err[256];
+    if (engine_prime(ctl(L)->e, ev, m, bm_part_from_name(part), length, err, sizeof err) != 0) return luaL_error(L, "bm.prime: %s", err);
     lua_pushinteger(L, song->nprime);
     return 1;
 }

@@ -302,6 +302,7 @@ static void cmd_voice(bm_control *c, const osc_msg *m, const char *cmd)
     char err[256];
     if (params_set_string(&c->params, c->b.voice[part], name, BM_SRC_OSC, err, sizeof err) != 0)
         ctl_fail(c, cmd, "%s", err);
+    else if (c->voice_err[0]) ctl_fail(c, cmd, "%s", c->voice_err);
     else ctl_done(c, cmd, NULL);
 }
 
@@ -324,7 +325,9 @@ static void cmd_morph(bm_control *c, const osc_msg *m, const char *cmd)
             return;
         }
     }
-    if (set_builtin(c, cmd, c->b.morph[part], amount) == 0) ctl_done(c, cmd, NULL);
+    if (set_builtin(c, cmd, c->b.morph[part], amount) != 0) return;
+    if (c->voice_err[0]) ctl_fail(c, cmd, "%s", c->voice_err);
+    else ctl_done(c, cmd, NULL);
 }
 
 static void ranged(bm_control *c, const osc_msg *m, const char *cmd, int idx, const char *what)
@@ -401,6 +404,11 @@ static void cmd_chords(bm_control *c, const osc_msg *m, const char *cmd)
     c->song.nchords = m->argc / 2;
     c->song.chart_beats = total;
     c->song.chart_start = 0;
+    char err[256];
+    if (ctl_send_chart(c, err, sizeof err) != 0) {
+        ctl_fail(c, cmd, "%s", err);
+        return;
+    }
     ctl_done(c, cmd, NULL);
 }
 

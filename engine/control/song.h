@@ -1,6 +1,7 @@
 /* song.h: what the band is told about the music: key and scale names, chord symbols, the chord
  * chart (a list of chords with lengths in beats, looping), and phrases primed for the musician.
- * Scripts read the chart to play along; the musician will read all of it once it has a model.
+ * Scripts read them to play along; the band gets the chart (engine_set_chart) and primed phrases
+ * (engine_prime) as they are set.
  * Pure data, no I/O. Control thread only. */
 #pragma once
 

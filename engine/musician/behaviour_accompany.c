@@ -91,8 +91,19 @@ static void controls(struct accompany *a, const bm_step_ctx *ctx, mus_band_ctl *
     if (c->role != MUS_ROLE_LEAD && c->role != MUS_ROLE_NONE) c->parts &= ~(1u << (c->role - 1));
 }
 
-static void chart_at(const struct accompany *a, double beat, mus_band_ctl *c)
+/* The tune's chord at a beat: the control layer's chart when there is one, else the one set with
+ * behaviour_accompany_set_chart (evaluation, tests). */
+static void chart_at(const struct accompany *a, const bm_step_ctx *ctx, double beat, mus_band_ctl *c)
 {
+    int root;
+    uint16_t pcs;
+    if (ctx->chart && bm_band_chart_at(ctx->chart, beat, &root, &pcs) == 0) {
+        if (root >= 0 && pcs) {
+            c->chart_root = root;
+            c->chart_pcs = pcs;
+        }
+        return;
+    }
     if (!a->nchords) return;
     int lo = 0, hi = a->nchords - 1, at = -1;
     while (lo <= hi) {
@@ -136,7 +147,7 @@ static int acc_step(bm_behaviour *bb, const bm_step_ctx *ctx, const bm_event *hu
         c = base;
         mus_lead_steer(&a->lead, &c, a->k, bpb, key_pcs);
         c.chart_root = -1;
-        chart_at(a, beat, &c);
+        chart_at(a, ctx, beat, &c);
         mus_frame f = mus_band_decide(a->band, &c, a->k, bpb, &heard, &tokens, ctx->rng);
         n += mus_band_perform(a->band, &c, &f, beat, ctx->channel, out + n, max - n);
         a->k++;
