@@ -143,66 +143,66 @@ static int64_t planned_frame(const session *ss, const snote *n, const bm_session
     return (int64_t)ceil(need / t->block - 1e-9) * t->block;
 }
 
-int session_stats_read(const char *session_mid, const bm_session_timing *t, bm_session_stats *out, char *err,
-                       size_t errlen)
+/* Measures a loaded session; the reaction and answer latencies also go to react and answer (at
+ * most maxr and maxa of them; either may be NULL). */
+static int measure(const session *ss, const bm_session_timing *t, bm_session_stats *out, double *react, int maxr,
+                   int *nreact, double *answer, int maxa, int *nanswer)
 {
     memset(out, 0, sizeof *out);
-    session ss;
-    if (session_load(session_mid, &ss, err, errlen) != 0) return -1;
-    double *lat = malloc(((size_t)ss.n + 1) * sizeof *lat);
-    if (!lat) {
-        session_free(&ss);
-        bm_errf(err, errlen, "out of memory");
-        return -1;
-    }
+    double *lat = malloc(((size_t)ss->n + 1) * sizeof *lat);
+    if (!lat) return -1;
     uint64_t first_tick = 0, last_tick = 0;
-    for (int i = 0; i < ss.n; i++) {
-        out->notes[ss.notes[i].part]++;
-        if (i == 0) first_tick = ss.notes[i].tick;
-        if (ss.notes[i].tick > last_tick) last_tick = ss.notes[i].tick;
-        if (ss.notes[i].off > out->seconds) out->seconds = ss.notes[i].off;
+    for (int i = 0; i < ss->n; i++) {
+        out->notes[ss->notes[i].part]++;
+        if (i == 0) first_tick = ss->notes[i].tick;
+        if (ss->notes[i].tick > last_tick) last_tick = ss->notes[i].tick;
+        if (ss->notes[i].off > out->seconds) out->seconds = ss->notes[i].off;
     }
-    out->bpm_start = bpm_at_tick(&ss, first_tick);
-    out->bpm_end = bpm_at_tick(&ss, last_tick);
+    out->bpm_start = bpm_at_tick(ss, first_tick);
+    out->bpm_end = bpm_at_tick(ss, last_tick);
 
     /* reactions */
-    int nl = 0, nb = 0;
-    for (int i = 0; i < ss.n; i++) {
-        const snote *h = &ss.notes[i];
+    int nl = 0;
+    for (int i = 0; i < ss->n; i++) {
+        const snote *h = &ss->notes[i];
         if (h->part != BM_PART_HUMAN) continue;
         int64_t th = (int64_t)llround(h->on * t->sample_rate);
         int64_t heard = (th / t->block + 1) * t->block; /* the musician's poll after its period */
-        for (int k = i + 1; k < ss.n; k++) {
-            const snote *b = &ss.notes[k];
+        for (int k = i + 1; k < ss->n; k++) {
+            const snote *b = &ss->notes[k];
             if (b->part == BM_PART_HUMAN || b->on < h->on) continue;
-            if (planned_frame(&ss, b, t) < heard) continue;
+            if (planned_frame(ss, b, t) < heard) continue;
             lat[nl++] = (b->on - h->on) * 1e3;
             break;
         }
     }
+    if (react) {
+        *nreact = nl < maxr ? nl : maxr;
+        memcpy(react, lat, (size_t)*nreact * sizeof *lat);
+    }
     out->reaction = session_latency(lat, nl);
 
     /* phrases and the lead's answers */
-    for (int i = 0; i < ss.n; i++) {
-        const snote *h = &ss.notes[i];
+    int nb = 0;
+    for (int i = 0; i < ss->n; i++) {
+        const snote *h = &ss->notes[i];
         if (h->part != BM_PART_HUMAN) continue;
         double end = h->off;
         int next = -1;
-        for (int k = 0; k < ss.n; k++) /* the phrase's end: the latest release among notes begun by then */
-            if (ss.notes[k].part == BM_PART_HUMAN && ss.notes[k].on <= h->on && ss.notes[k].off > end)
-                end = ss.notes[k].off;
-        for (int k = i + 1; k < ss.n; k++)
-            if (ss.notes[k].part == BM_PART_HUMAN) {
+        for (int k = 0; k < i; k++) /* the phrase's end: the latest release among notes begun by then */
+            if (ss->notes[k].part == BM_PART_HUMAN && ss->notes[k].off > end) end = ss->notes[k].off;
+        for (int k = i + 1; k < ss->n; k++)
+            if (ss->notes[k].part == BM_PART_HUMAN) {
                 next = k;
                 break;
             }
-        if (next >= 0 && ss.notes[next].on <= end) continue; /* still inside the phrase */
-        double rest_s = t->phrase_rest_beats * 60.0 / bpm_at_tick(&ss, h->tick);
-        if (next >= 0 && ss.notes[next].on - end < rest_s) continue;
+        if (next >= 0 && ss->notes[next].on <= end) continue; /* still inside the phrase */
+        double rest_s = t->phrase_rest_beats * 60.0 / bpm_at_tick(ss, h->tick);
+        if (next >= 0 && ss->notes[next].on - end < rest_s) continue;
         out->phrases++;
-        double until = next >= 0 ? ss.notes[next].on : 1e300;
-        for (int k = 0; k < ss.n; k++) {
-            const snote *b = &ss.notes[k];
+        double until = next >= 0 ? ss->notes[next].on : 1e300;
+        for (int k = 0; k < ss->n; k++) {
+            const snote *b = &ss->notes[k];
             if (b->part != BM_PART_LEAD || b->on < end) continue;
             if (b->on < until) {
                 lat[nb++] = (b->on - end) * 1e3;
@@ -211,10 +211,30 @@ int session_stats_read(const char *session_mid, const bm_session_timing *t, bm_s
             break;
         }
     }
+    if (answer) {
+        *nanswer = nb < maxa ? nb : maxa;
+        memcpy(answer, lat, (size_t)*nanswer * sizeof *lat);
+    }
     out->answer = session_latency(lat, nb);
     free(lat);
-    session_free(&ss);
     return 0;
+}
+
+int session_stats_read(const char *session_mid, const bm_session_timing *t, bm_session_stats *out, char *err,
+                       size_t errlen)
+{
+    return session_latencies(session_mid, t, out, NULL, 0, NULL, NULL, 0, NULL, err, errlen);
+}
+
+int session_latencies(const char *session_mid, const bm_session_timing *t, bm_session_stats *out, double *react,
+                      int maxr, int *nreact, double *answer, int maxa, int *nanswer, char *err, size_t errlen)
+{
+    session ss;
+    if (session_load(session_mid, &ss, err, errlen) != 0) return -1;
+    int rc = measure(&ss, t, out, react, maxr, nreact, answer, maxa, nanswer);
+    if (rc != 0) bm_errf(err, errlen, "out of memory measuring %s", session_mid);
+    session_free(&ss);
+    return rc;
 }
 
 void session_stats_print(const bm_session_stats *s, FILE *f, const char *indent)

@@ -46,6 +46,11 @@ void session_timing_defaults(bm_session_timing *t);
 int session_stats_read(const char *session_mid, const bm_session_timing *t, bm_session_stats *out,
                        char *err, size_t errlen);
 
+/* The same, and every reaction and answer latency (ms) into react and answer (at most maxr and
+ * maxa; the counts in *nreact and *nanswer; either array may be NULL). */
+int session_latencies(const char *session_mid, const bm_session_timing *t, bm_session_stats *out, double *react,
+                      int maxr, int *nreact, double *answer, int maxa, int *nanswer, char *err, size_t errlen);
+
 /* Prints the summary a performer reads after a render, a few lines, each starting with indent. */
 void session_stats_print(const bm_session_stats *s, FILE *f, const char *indent);
 
