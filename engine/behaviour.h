@@ -39,6 +39,10 @@ typedef struct bm_behaviour_ops {
                 bm_event *out, int max);
     /* Frees the behaviour (not real-time). */
     void (*destroy)(bm_behaviour *b);
+    /* Switches to another mode inside the running behaviour (NULL: it cannot): 0 when it plays
+     * that mode from its next step on, releasing what the change silences; -1 when it cannot play
+     * it (the mode needs a new behaviour). Called on the musician thread: no allocation. */
+    int (*set_mode)(bm_behaviour *b, const char *mode);
 } bm_behaviour_ops;
 
 struct bm_behaviour {
@@ -52,10 +56,20 @@ bm_behaviour *behaviour_echo_create(void);
 /* A band that listens and stays silent (the performer alone, recorded). */
 bm_behaviour *behaviour_silent_create(void);
 
-/* Creates a behaviour by mode name ("accompany", "echo", "silent"); NULL for an unknown name or
- * when it cannot start (behaviour_error() then says why in one sentence). "accompany" loads the
- * trained musician (engine/musician/mus_accompany.h) from behaviour_model_path(). */
+/* Creates a behaviour by mode name (bm_mode_names); NULL for an unknown name or when it cannot
+ * start (behaviour_error() then says why in one sentence). "accompany", "call-and-response" and
+ * "duet" load the trained musician (engine/musician/mus_accompany.h) from behaviour_model_path(). */
 bm_behaviour *behaviour_create(const char *mode);
+
+/* One line saying what a mode does (for --help); "" for an unknown mode. */
+const char *behaviour_mode_summary(const char *mode);
+
+/* 1 when a mode is played by the trained musician (and needs its model). */
+int behaviour_mode_uses_model(const char *mode);
+
+/* Switches a running behaviour to another mode without replacing it (ops->set_mode); 0, or -1
+ * when this behaviour cannot play that mode. Musician thread; no allocation. */
+int behaviour_set_mode(bm_behaviour *b, const char *mode);
 
 /* Primes a behaviour with a phrase of performer events (beat-stamped, in order): it hears them as
  * if they had just been played, without answering, so that its next steps respond to them (call
@@ -71,5 +85,7 @@ const char *behaviour_error(void);
 void behaviour_set_model_path(const char *path);
 const char *behaviour_model_path(void);
 
-/* The mode names behaviour_create knows, NULL-terminated. */
+/* The mode names behaviour_create knows, NULL-terminated; new names are appended (option indices
+ * of the control layer's mode parameter stay stable): "echo", "silent", "accompany",
+ * "call-and-response", "duet". */
 extern const char *const bm_mode_names[];

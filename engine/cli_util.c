@@ -1,5 +1,6 @@
-/* cli_util.c: strict number parsing for the subcommands. */
+/* cli_util.c: strict number parsing and shared help text for the subcommands. */
 #include "engine/cli_util.h"
+#include "engine/behaviour.h"
 
 #include <errno.h>
 #include <math.h>
@@ -34,4 +35,11 @@ int cli_u64(const char *cmd, const char *opt, const char *text, uint64_t *out)
     }
     *out = v;
     return 0;
+}
+
+void cli_mode_help(char *out, size_t cap)
+{
+    size_t n = (size_t)snprintf(out, cap, "Modes (--mode, OSC /bm/mode, Lua bm.mode, MIDI CC 20; docs/modes.md):\n");
+    for (int i = 0; bm_mode_names[i] && n < cap; i++)
+        n += (size_t)snprintf(out + n, cap - n, "  %-18s %s\n", bm_mode_names[i], behaviour_mode_summary(bm_mode_names[i]));
 }

@@ -16,6 +16,8 @@
 
 static void usage(FILE *f)
 {
+    char about[1024];
+    cli_mode_help(about, sizeof about);
     fprintf(f,
             "usage: bandmate render --in HUMAN.mid|--in-wav HUMAN.wav [--out-mid OUT.mid] [--out-wav OUT.wav] [options]\n"
             "\n"
@@ -35,8 +37,9 @@ static void usage(FILE *f)
             "  --out-png FILE     a piano-roll picture of the session, one colour per part\n"
             "  --patch FILE       a patch (patches/*.lua); without one, the built-in default, in which\n"
             "                     the shipped musician accompanies whatever the performer plays\n"
-            "  --mode NAME        override the patch's mode (accompany, echo, silent)\n"
-            "  --model FILE       the musician model for accompany (default models/musician.bmnn)\n"
+            "  --mode NAME        override the patch's mode (see Modes below)\n"
+            "  --model FILE       the musician model for accompany, call-and-response and duet\n"
+            "                     (default models/musician.bmnn)\n"
             "  --seed N           random seed (the same seed gives the same session)\n"
             "  --tempo BPM        ignore the file's tempo map and play at this tempo\n"
             "  --sample-rate HZ   default 48000, or the rate of --in-wav\n"
@@ -49,7 +52,10 @@ static void usage(FILE *f)
             "part, the tempo the band kept (at the first and the last note), the band's reaction (from a\n"
             "performer's note to the first band note planned after hearing it: median, 90%%, max) and,\n"
             "when the performer leaves rests of a beat or more, how many of their phrases the band's lead\n"
-            "answered and how soon (from the release of the phrase's last note to the lead's first note).\n");
+            "answered and how soon (from the release of the phrase's last note to the lead's first note).\n"
+            "\n"
+            "%s",
+            about);
 }
 
 /* Removes a scratch session file and its folder. */
@@ -151,7 +157,7 @@ int cmd_render(int argc, char **argv)
     }
     bm_engine_config cfg = patch.cfg;
     if (mode) snprintf(cfg.mode, sizeof cfg.mode, "%s", mode);
-    if (!strcmp(cfg.mode, "accompany")) { /* say why the musician cannot play, not just that it cannot */
+    if (behaviour_mode_uses_model(cfg.mode)) { /* say why the musician cannot play, not just that it cannot */
         mus_model *m = mus_model_shared(behaviour_model_path(), err, sizeof err);
         if (!m) {
             fprintf(stderr, "bandmate render: %s.\n", err);

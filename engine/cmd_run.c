@@ -33,9 +33,10 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-    char modes[256] = "";
+    char modes[256] = "", about[1024];
     for (int i = 0; bm_mode_names[i]; i++)
         snprintf(modes + strlen(modes), sizeof modes - strlen(modes), "%s%s", i ? ", " : "", bm_mode_names[i]);
+    cli_mode_help(about, sizeof about);
     fprintf(f,
             "usage: bandmate run [PATCH] [options]\n"
             "\n"
@@ -83,12 +84,14 @@ static void usage(FILE *f)
             "  --seed N             random seed\n"
             "  -h, --help           this help\n"
             "\n"
+            "%s"
+            "\n"
             "Keys while it plays (in a terminal): t tap tempo, space start/stop, + and - tempo,\n"
             "m next mode, p panic (all notes off), q quit.\n"
             "\n"
             "Exit status: 0 when stopped, 1 when it could not start, 3 when the JACK server went away.\n"
             "OSC addresses: docs/osc.md; scripts: docs/lua.md; patches: docs/patches.md.\n",
-            modes);
+            modes, about);
 }
 
 int cmd_run(int argc, char **argv)

@@ -31,6 +31,7 @@ struct bm_engine {
     ring *ctl_events;               /* band events from the control thread (scripts, OSC) */
     atomic_int ext_out_on;
     bm_musician musician;
+    char mode[32];                  /* the band's mode last asked for (control thread) */
     bm_listener *listener;
     bm_event listen_buf[64];        /* performer events the listener found in a block */
     bm_instrument *inst[BM_NUM_PARTS];
@@ -167,10 +168,12 @@ bm_engine *engine_create(const bm_engine_config *cfg, char *err, size_t errlen)
     if (e->lookahead_frames < 1) e->lookahead_frames = 1;
     bm_behaviour *b = behaviour_create(cfg->mode);
     if (!b) {
-        bm_errf(err, errlen, "'%s' is not a mode bandmate knows (try echo or silent)", cfg->mode);
+        if (behaviour_error()[0]) bm_errf(err, errlen, "mode %s: %s", cfg->mode, behaviour_error());
+        else bm_errf(err, errlen, "'%s' is not a mode bandmate knows (try echo or silent)", cfg->mode);
         engine_destroy(e);
         return NULL;
     }
+    snprintf(e->mode, sizeof e->mode, "%s", cfg->mode);
     musician_init(&e->musician, b, e->human, e->band, e->mcmd, e->mtrash, e->lookahead_frames,
                   cfg->channel, cfg->seed);
     e->musician.human_role = cfg->human_role;
@@ -778,9 +781,23 @@ bm_listener *engine_listener(bm_engine *e) { return e->listener; }
 
 int engine_set_mode(bm_engine *e, const char *mode, char *err, size_t errlen)
 {
+    /* between the trained musician's modes the running behaviour switches its lead live: the
+     * model, its state and the groove go on */
+    if (behaviour_mode_uses_model(mode) && behaviour_mode_uses_model(e->mode)) {
+        int idx = 0;
+        while (bm_mode_names[idx] && strcmp(bm_mode_names[idx], mode)) idx++;
+        bm_musician_cmd c = {BM_MCMD_SET_MODE, 0, idx, NULL, 0};
+        if (engine_musician_command(e, &c) != 0) {
+            bm_errf(err, errlen, "the musician is busy; try again");
+            return -1;
+        }
+        snprintf(e->mode, sizeof e->mode, "%s", mode);
+        return 0;
+    }
     bm_behaviour *b = behaviour_create(mode);
     if (!b) {
-        bm_errf(err, errlen, "'%s' is not a mode bandmate knows", mode);
+        if (behaviour_error()[0]) bm_errf(err, errlen, "%s", behaviour_error());
+        else bm_errf(err, errlen, "'%s' is not a mode bandmate knows", mode);
         return -1;
     }
     bm_musician_cmd c = {BM_MCMD_SET_BEHAVIOUR, 0, 0, b, 0};
@@ -789,8 +806,23 @@ int engine_set_mode(bm_engine *e, const char *mode, char *err, size_t errlen)
         bm_errf(err, errlen, "the musician is busy; try again");
         return -1;
     }
+    snprintf(e->mode, sizeof e->mode, "%s", mode);
     return 0;
 }
+
+int engine_rebuild_mode(bm_engine *e, char *err, size_t errlen)
+{
+    char mode[32];
+    snprintf(mode, sizeof mode, "%s", e->mode);
+    snprintf(e->mode, sizeof e->mode, "%s", "echo"); /* not live-switchable: a new behaviour is built */
+    if (engine_set_mode(e, mode, err, errlen) != 0) {
+        snprintf(e->mode, sizeof e->mode, "%s", mode);
+        return -1;
+    }
+    return 0;
+}
+
+const char *engine_mode(const bm_engine *e) { return e->mode; }
 
 void engine_collect_garbage(bm_engine *e)
 {

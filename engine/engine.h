@@ -181,8 +181,18 @@ void engine_listen_state(bm_engine *e, bm_listen_state *out);
 /* The listener (for its statistics; its process-thread functions belong to the engine). */
 bm_listener *engine_listener(bm_engine *e);
 
-/* Changes the band's mode by name; 0, or -1 with err for an unknown mode. Control thread. */
+/* Changes the band's mode by name; 0, or -1 with err (one sentence) for an unknown mode or one
+ * that cannot start. Between "accompany", "call-and-response" and "duet" the running musician
+ * switches live (no model reload; the groove goes on); other changes build a new behaviour and
+ * swap it in. Either way what a change silences is released. Control thread. */
 int engine_set_mode(bm_engine *e, const char *mode, char *err, size_t errlen);
+
+/* Builds the current mode's behaviour anew and swaps it in (after behaviour_set_model_path: the
+ * musician plays the new model); 0, or -1 with err, the band playing on as before. Control thread. */
+int engine_rebuild_mode(bm_engine *e, char *err, size_t errlen);
+
+/* The band's mode last asked for. Control thread. */
+const char *engine_mode(const bm_engine *e);
 
 /* Frees instruments and behaviours the real-time threads handed back. Control thread. */
 void engine_collect_garbage(bm_engine *e);

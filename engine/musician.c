@@ -98,6 +98,12 @@ static void apply_commands(bm_musician *m, double beat)
                 if (cmd.part == BM_CTL_SEED) m->rng = (uint64_t)cmd.fvalue * 0x9E3779B97F4A7C15ull + 1;
             }
             break;
+        case BM_MCMD_SET_MODE: {
+            int nmodes = 0;
+            while (bm_mode_names[nmodes]) nmodes++;
+            if (cmd.value >= 0 && cmd.value < nmodes) behaviour_set_mode(m->behaviour, bm_mode_names[cmd.value]);
+            break;
+        }
         case BM_MCMD_HUMAN_ROLE:
             if (cmd.part >= 0 && cmd.part < BM_NUM_PARTS) m->human_role = cmd.part;
             break;

@@ -17,6 +17,8 @@ enum bm_musician_cmd_type {
     BM_MCMD_HUMAN_ROLE,         /* part */
     BM_MCMD_RESET,              /* forget what was heard */
     BM_MCMD_CONTROL,            /* part: enum bm_musician_control, fvalue: its new value */
+    BM_MCMD_SET_MODE,           /* value: index into bm_mode_names: the running behaviour switches to
+                                   it live (behaviour_set_mode); ignored when it cannot */
 };
 
 /* Live controls the band's behaviour reads every step (through bm_step_ctx.controls). */

@@ -576,8 +576,8 @@ static void read_patch(struct ctx *c, bm_patch *p)
             if (!strcmp(mode, bm_mode_names[i])) known = 1;
         char why[1024];
         if (!known) fail(c, "mode '%s' is not a mode bandmate knows", mode);
-        else if (!strcmp(mode, "accompany") && model_usable(why, sizeof why) != 0)
-            fail(c, "mode 'accompany' needs the musician model: %s", why);
+        else if (behaviour_mode_uses_model(mode) && model_usable(why, sizeof why) != 0)
+            fail(c, "mode '%s' needs the musician model: %s", mode, why);
         else snprintf(p->cfg.mode, sizeof p->cfg.mode, "%s", mode);
     } else if (!c->failed) {
         default_mode(p, 0);

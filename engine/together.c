@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-const char *const together_modes[] = {"accompany", NULL};
+const char *const together_modes[] = {"accompany", "call-and-response", "duet", NULL};
 
 /* ---- tempo following ---- */
 

@@ -1,13 +1,11 @@
--- duet.lua: a call-and-response duet with a player on a MIDI keyboard in D dorian. bandmate
--- answers every note at once with a third above (the echo mode) and every phrase with the phrase
--- turned upside down (scripts/call_response.lua). A phrase ends with a rest of a beat and a half,
--- or at once with the sustain pedal (the end of the call).
---
--- bandmate's "call_response" mode will take this over once it exists; until then the echo mode
--- is the closest, and the script adds the phrase-length answers.
+-- duet.lua: a call-and-response duet with a player on a MIDI keyboard in D dorian. bandmate's
+-- call-and-response mode answers each phrase on the lead (half a beat of rest ends a phrase, or
+-- at once the sustain pedal: the end of the call), over kalimba comping; the script
+-- (scripts/call_response.lua) adds a second answer from the next bar, the phrase turned upside
+-- down on the kalimba. Turn the mode controller (CC 20) or send /bm/mode duet to play together.
 return {
   name = "call-and-response duet",
-  mode = "echo",              -- "call_response" once it exists
+  mode = "call-and-response",
   tempo = 96,
   human = "none",
   monitor = true,

@@ -1,12 +1,13 @@
 -- jazz_trio.lua: a jazz piano trio (walking bass, ride cymbal, piano comping) behind a melody
 -- player on a MIDI keyboard, over a twelve-bar blues in F.
 --
--- The band is played by scripts/jazz_trio.lua from the chord chart below. bandmate's
--- "accompany" mode will replace it once it exists; until then the band's own mode is silent and
--- the script plays every note.
+-- The band is played by scripts/jazz_trio.lua from the chord chart below (a walking bass and
+-- a ride pattern written for the blues), so bandmate's own mode is silent. For the trained band
+-- instead, switch to accompany (CC 20, /bm/mode accompany or bm.mode("accompany")); the
+-- script's notes then play beside it.
 return {
   name = "jazz trio behind a melody player",
-  mode = "silent",            -- "accompany" once it exists
+  mode = "silent",            -- the script is the band; "accompany" is the trained one
   tempo = 150,
   meter = {4, 4},
   human = "lead",             -- the performer plays the melody: the band leaves the lead part to them

@@ -2,12 +2,12 @@
 -- input, over I - V - vi - IV in E. A foot switch taps the tempo; an expression pedal sets the
 -- intensity (busier hats, fills, sixteenths).
 --
--- The band is played by scripts/rock_band.lua from the chord chart. bandmate's "accompany" mode
--- (following the guitar through the listener) will replace it once it exists; until then the
--- band's own mode is silent and the script plays every note.
+-- The band is played by scripts/rock_band.lua from the chord chart (fills and intensity on the
+-- pedal), so bandmate's own mode is silent. Switch to accompany (CC 20, /bm/mode accompany) for
+-- the trained band following the guitar through the listener and the chart.
 return {
   name = "rock band behind a guitarist",
-  mode = "silent",            -- "accompany" once it exists
+  mode = "silent",            -- the script is the band; "accompany" is the trained one
   tempo = 124,
   human = "none",             -- the guitar is audio, not one of the band's parts
   audio_inputs = 1,

@@ -2,10 +2,9 @@
 -- when bandmate's listener says a phrase has ended (a rest, a bar line in a rest, or the end of
 -- the call asked for with the end_phrase parameter, a foot switch in the patch), bandmate answers
 -- from the next bar on the comping part with the same rhythm and the melody turned upside down
--- (inverted around its first note and kept in the key). The patch runs bandmate's echo mode
--- underneath, so each note is also answered at once with a third above; bandmate's
--- "call_response" mode will take over from this script once it exists. The phrase is also primed
--- into the musician (bm.prime), which keeps it for the trained model to come.
+-- (inverted around its first note and kept in the key). The patch runs bandmate's
+-- call-and-response mode underneath, whose lead answers first, at once; this answer follows it a
+-- bar later. The phrase is also primed into the musician (bm.prime).
 local band = require("lib.band")
 
 local heard = {}             -- the performer's recent notes: {note, vel, beat, dur}

@@ -260,37 +260,42 @@ TEST(musician_controls_act_as_they_should)
         for (int p = BM_PART_BASS; p <= BM_PART_LEAD; p++) busy[d] += count_part(ev_a, na, p, BM_EV_NOTE_ON);
     }
     CHECKF(busy[1] > 2 * busy[0] + 10, "density 0 played %d notes, density 1 %d", busy[0], busy[1]);
-    /* the performer as the lead: the band's lead answers only in their rests; with memory weight 1
-     * it answers in their own notes */
-    b->ops->reset(b);
-    fake_init(&f, 6);
-    f.ctx.human_role = BM_PART_LEAD;
-    f.ctx.parts_enabled &= ~(1u << BM_PART_LEAD); /* as the musician gives it: the performer's part */
-    f.controls[BM_CTL_MEMORY] = 1.0;
-    int total = 0, lead_on = 0;
-    bm_event ev[BM_MUSICIAN_MAX_OUT], human[4];
-    for (int64_t k = 0; k < 512; k++) {
-        f.ctx.step = k;
-        f.ctx.beat = k * 0.25;
-        int nh = k < 128 ? melody(k, human) : 0; /* eight bars of melody, then silence */
-        if (k == 128) { /* the last note ends */
-            memset(human, 0, sizeof human[0]);
-            human[0].type = BM_EV_NOTE_OFF;
-            human[0].note = 62; /* the tune's last note */
-            human[0].beat = 31.9;
-            nh = 1;
+    /* the performer as the lead: in accompany the band's lead stays out; in call-and-response it
+     * answers only in their rests, and with memory weight 1 in their own notes */
+    for (int mode = 0; mode < 2; mode++) {
+        CHECK_EQ_INT(behaviour_set_mode(b, mode ? "call-and-response" : "accompany"), 0);
+        b->ops->reset(b);
+        fake_init(&f, 6);
+        f.ctx.human_role = BM_PART_LEAD;
+        f.ctx.parts_enabled &= ~(1u << BM_PART_LEAD); /* as the musician gives it: the performer's part */
+        f.controls[BM_CTL_MEMORY] = 1.0;
+        int total = 0, lead_on = 0;
+        bm_event ev[BM_MUSICIAN_MAX_OUT], human[4];
+        for (int64_t k = 0; k < 512; k++) {
+            f.ctx.step = k;
+            f.ctx.beat = k * 0.25;
+            int nh = k < 128 ? melody(k, human) : 0; /* eight bars of melody, then silence */
+            if (k == 128) { /* the last note ends */
+                memset(human, 0, sizeof human[0]);
+                human[0].type = BM_EV_NOTE_OFF;
+                human[0].note = 62; /* the tune's last note */
+                human[0].beat = 31.9;
+                nh = 1;
+            }
+            int n = b->ops->step(b, &f.ctx, human, nh, ev, BM_MUSICIAN_MAX_OUT);
+            for (int i = 0; i < n; i++) {
+                if (ev[i].part != BM_PART_LEAD || ev[i].type != BM_EV_NOTE_ON) continue;
+                CHECKF(k >= 128, "the band's lead played over the performer at step %lld", (long long)k);
+                static const int tune_pcs = (1 << 0) | (1 << 2) | (1 << 4) | (1 << 5) | (1 << 7);
+                CHECKF(tune_pcs >> (ev[i].note % 12) & 1, "an answer used %d, not one of the performer's notes", ev[i].note);
+                lead_on++;
+            }
+            total += n;
         }
-        int n = b->ops->step(b, &f.ctx, human, nh, ev, BM_MUSICIAN_MAX_OUT);
-        for (int i = 0; i < n; i++) {
-            if (ev[i].part != BM_PART_LEAD || ev[i].type != BM_EV_NOTE_ON) continue;
-            CHECKF(k >= 128, "the band's lead played over the performer at step %lld", (long long)k);
-            static const int tune_pcs = (1 << 0) | (1 << 2) | (1 << 4) | (1 << 5) | (1 << 7);
-            CHECKF(tune_pcs >> (ev[i].note % 12) & 1, "an answer used %d, not one of the performer's notes", ev[i].note);
-            lead_on++;
-        }
-        total += n;
+        if (mode) CHECK(lead_on > 0);
+        else CHECKF(lead_on == 0, "accompany answered a lead performer with %d notes", lead_on);
     }
-    CHECK(lead_on > 0);
+    CHECK_EQ_INT(behaviour_set_mode(b, "echo"), -1);
     b->ops->destroy(b);
     mus_model_free(m);
     mus_model_free(plain);

@@ -407,6 +407,10 @@ bm_control *control_create(bm_engine *e, bm_jack *jack, const bm_patch *patch, c
     if (o->script && o->script[0]) snprintf(c->script_path, sizeof c->script_path, "%s", o->script);
     params_init(&c->params, param_changed, c);
     midimap_init(&c->midi);
+    /* the mode on a controller by default (a patch's midi_map may take the controller over) */
+    char why[128];
+    if (midimap_set(&c->midi, "mode", -1, BM_MODE_CC, why, sizeof why) != 0 && !o->quiet)
+        fprintf(stderr, "bandmate: MIDI CC %d for the mode: %s.\n", BM_MODE_CC, why);
     song_clear(&c->song);
     if (osc_queue_init(&c->queue) != 0) {
         snprintf(err, errlen, "out of memory setting up the control thread");

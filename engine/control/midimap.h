@@ -7,6 +7,10 @@
 
 #define MIDIMAP_MAX 128
 
+/* The controller that picks the band's mode unless a patch maps it elsewhere (any channel): its
+ * value range is split evenly between the modes, in bm_mode_names order (docs/modes.md). */
+#define BM_MODE_CC 20
+
 typedef struct midimap_entry {
     char param[BM_PARAM_ID_MAX];
     int channel;            /* 0..15, or -1 for any channel */

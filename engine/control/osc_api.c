@@ -5,7 +5,7 @@
 #include "engine/control/lua_host.h"
 #include "engine/behaviour.h"
 #include "engine/version.h"
-#include "nn/nn_model.h"
+#include "engine/musician/mus_model.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -478,14 +478,23 @@ static void cmd_model_load(bm_control *c, const osc_msg *m, const char *cmd)
         ctl_fail(c, cmd, "the model %s does not exist or is not a file", path);
         return;
     }
-    nn_model *model = nn_model_load(path, err, sizeof err);
+    /* a musician model, whole and of the shape the musician plays */
+    mus_model *model = mus_model_shared(path, err, sizeof err);
     if (!model) {
         ctl_fail(c, cmd, "%s", err);
         return;
     }
-    nn_model_free(model);
-    ctl_fail(c, cmd, "%s is a valid model file, but the musician cannot play trained models yet; the band keeps its mode (%s)",
-             path, params_option_name(&c->params, c->b.mode));
+    mus_model_release(model);
+    char before[1024];
+    snprintf(before, sizeof before, "%s", behaviour_model_path());
+    behaviour_set_model_path(path);
+    const char *mode = engine_mode(c->e);
+    if (behaviour_mode_uses_model(mode) && engine_rebuild_mode(c->e, err, sizeof err) != 0) {
+        behaviour_set_model_path(before);
+        ctl_fail(c, cmd, "%s; the band plays on with %s", err, before);
+        return;
+    }
+    ctl_done(c, cmd, path);
 }
 
 static void cmd_midi_learn(bm_control *c, const osc_msg *m, const char *cmd)

@@ -2,6 +2,7 @@
 #include "engine/musician/mus_accompany.h"
 #include "engine/musician.h"
 #include "engine/musician/mus_chart.h"
+#include "engine/musician/mus_lead.h"
 #include "engine/musician/mus_listen.h"
 #include "engine/util.h"
 
@@ -21,6 +22,7 @@ struct accompany {
     float swing_tri, swing_quad; /* decaying counts of the performer's onsets on triplet and 16th positions */
     mus_chart_chord *chords;
     int nchords;
+    mus_lead lead;          /* the mode: what the band's lead does (accompany, call and response, duet) */
 };
 
 static void acc_reset(bm_behaviour *bb)
@@ -31,6 +33,7 @@ static void acc_reset(bm_behaviour *bb)
     a->started = 0;
     a->k = 0;
     a->swing_tri = a->swing_quad = 0;
+    mus_lead_reset(&a->lead);
 }
 
 static void acc_destroy(bm_behaviour *bb)
@@ -56,6 +59,7 @@ static void hear(struct accompany *a, const bm_event *human, int nhuman)
         } else if (h->type == BM_EV_NOTE_OFF || h->type == BM_EV_NOTE_ON) {
             mus_listen_note(&a->listen, 0, h->note, 0);
         }
+        mus_lead_hear(&a->lead, h);
     }
 }
 
@@ -80,10 +84,10 @@ static void controls(struct accompany *a, const bm_step_ctx *ctx, mus_band_ctl *
         if (ctx->parts_enabled >> (p + 1) & 1) c->parts |= 1u << p;
     int role = ctx->human_role;
     c->role = role >= BM_PART_BASS && role <= BM_PART_LEAD ? role : mus_listen_guess_role(&a->listen);
-    /* a lead performer is answered on the lead part in their rests (the musician still silences
-     * the part when it is switched off) */
+    /* a lead performer's part stays open to the band's lead for the modes that play over or
+     * after them (mus_lead steers it; the musician still silences the part when it is off) */
     if (c->role == MUS_ROLE_LEAD) c->parts |= 1u << MUS_LEAD;
-    /* the performer's part (guessed) is theirs; the lead answers in their rests */
+    /* the performer's part (guessed) is theirs */
     if (c->role != MUS_ROLE_LEAD && c->role != MUS_ROLE_NONE) c->parts &= ~(1u << (c->role - 1));
 }
 
@@ -120,12 +124,17 @@ static int acc_step(bm_behaviour *bb, const bm_step_ctx *ctx, const bm_event *hu
     }
     a->last_engine_step = ctx->step;
     int bpb = ctx->beats_per_bar > 0 ? ctx->beats_per_bar : 4;
+    const bm_listen_state *h = ctx->heard;
+    uint16_t key_pcs = h && h->key_root >= 0 ? mus_pcs_transpose(mus_mode_scale(h->key_minor ? 1 : 0), h->key_root) : 0;
+    mus_band_ctl base = c;
     int n = 0;
     while ((double)a->k / MUS_STEPS_PER_BEAT < end - 1e-6) {
         double beat = (double)a->k / MUS_STEPS_PER_BEAT;
         mus_hsum heard;
         mus_frame tokens;
         mus_listen_close(&a->listen, c.role, &heard, &tokens);
+        c = base;
+        mus_lead_steer(&a->lead, &c, a->k, bpb, key_pcs);
         c.chart_root = -1;
         chart_at(a, beat, &c);
         mus_frame f = mus_band_decide(a->band, &c, a->k, bpb, &heard, &tokens, ctx->rng);
@@ -158,7 +167,16 @@ int behaviour_accompany_prime(bm_behaviour *bb, const bm_step_ctx *ctx, const bm
     return 0;
 }
 
-static const bm_behaviour_ops acc_ops = {"accompany", acc_reset, acc_step, acc_destroy};
+static int acc_set_mode(bm_behaviour *bb, const char *mode)
+{
+    struct accompany *a = (struct accompany *)bb;
+    int m = mus_lead_mode_from_name(mode);
+    if (m < 0) return -1;
+    mus_lead_set_mode(&a->lead, m);
+    return 0;
+}
+
+static const bm_behaviour_ops acc_ops = {"accompany", acc_reset, acc_step, acc_destroy, acc_set_mode};
 
 bm_behaviour *behaviour_accompany_create(const char *model_path, char *err, size_t errlen)
 {
@@ -201,3 +219,5 @@ int behaviour_accompany_set_chart(bm_behaviour *bb, const struct mus_chart *char
 }
 
 mus_band *behaviour_accompany_band(bm_behaviour *bb) { return ((struct accompany *)bb)->band; }
+
+const mus_lead *behaviour_accompany_lead(bm_behaviour *bb) { return &((struct accompany *)bb)->lead; }

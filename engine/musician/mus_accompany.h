@@ -1,5 +1,7 @@
-/* mus_accompany.h: the "accompany" behaviour: the trained musician plays bass, drums, comping and
- * (where the performer is not the lead, or in their rests) lead with whatever the performer plays.
+/* mus_accompany.h: the trained musician as a behaviour, in the modes "accompany",
+ * "call-and-response" and "duet" (bm_behaviour_ops.set_mode switches between them live; the model,
+ * its state and the groove go on): it plays bass, drums, comping and lead with whatever the
+ * performer plays, its lead steered by the mode (engine/musician/mus_lead.h).
  * It runs the model on its own 4-steps-per-beat grid whatever the engine's grid is, reads the live
  * controls every step, and follows the part the performer covers (or guesses it from what they
  * play: chords, a bass line or a melody). */
@@ -24,3 +26,7 @@ int behaviour_accompany_prime(bm_behaviour *b, const bm_step_ctx *ctx, const bm_
 
 /* The musician inside (for evaluation and tests). */
 mus_band *behaviour_accompany_band(bm_behaviour *b);
+
+/* Its lead's mode and state: answers given, answers that yielded (for evaluation and tests). */
+struct mus_lead;
+const struct mus_lead *behaviour_accompany_lead(bm_behaviour *b);

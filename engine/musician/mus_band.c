@@ -170,12 +170,13 @@ static uint16_t lock_scale(const mus_band_ctl *ctl)
 }
 
 static int pick_mono(mus_band *b, const float *logits, int low, float bias, uint16_t scale, const mus_band_ctl *ctl,
-                     int prev_token, uint64_t *rng, int with_memory, uint16_t heard, float follow)
+                     int prev_token, uint64_t *rng, int with_memory, uint16_t heard, float follow,
+                     const float *extra)
 {
     for (int t = 0; t < MUS_MONO_VOCAB; t++) {
         int p = mus_mono_pitch(t, low);
         b->allowed[t] = p < 0 || (scale >> (p % 12) & 1);
-        b->bias[t] = p >= 0 ? bias : 0;
+        b->bias[t] = (p >= 0 ? bias : 0) + (extra ? extra[t] : 0);
     }
     if (prev_token == MUS_TOK_REST) b->allowed[MUS_TOK_HOLD] = 0; /* nothing to hold */
     mus_probs(logits, MUS_MONO_VOCAB, ctl->temperature, b->bias, b->allowed, b->probs);
@@ -226,7 +227,7 @@ mus_frame mus_band_decide(mus_band *b, const mus_band_ctl *ctl, int64_t k, int b
     if (!heard_pcs || ctl->chart_root >= 0) follow = 0;
     if ((ctl->parts >> MUS_BASS & 1) && role != MUS_ROLE_BASS)
         f.bass = (uint8_t)pick_mono(b, logits + mus_head_offset(MUS_HEAD_BASS), MUS_BASS_LOW, db, scale, ctl,
-                                    b->last_band.bass, rng, 0, heard_pcs, follow);
+                                    b->last_band.bass, rng, 0, heard_pcs, follow, NULL);
     if ((ctl->parts >> MUS_DRUMS & 1) && role != MUS_ROLE_DRUMS)
         f.drums = mus_pick_drums(logits + mus_head_offset(MUS_HEAD_DRUMS), MUS_NPIECES, MUS_NVEL, ctl->temperature,
                                  db, ctl->top_p, rng);
@@ -251,11 +252,12 @@ mus_frame mus_band_decide(mus_band *b, const mus_band_ctl *ctl, int64_t k, int b
         }
     }
     int lead_may = (ctl->parts >> MUS_LEAD & 1) &&
-                   (role != MUS_ROLE_LEAD || (ctl->answer && b->human_quiet >= MUS_STEPS_PER_BEAT));
+                   (role != MUS_ROLE_LEAD || ctl->answer == MUS_ANSWER_ALWAYS ||
+                    (ctl->answer && b->human_quiet >= MUS_STEPS_PER_BEAT));
     if (lead_may) {
         int prev = role == MUS_ROLE_LEAD && b->last_band.lead == MUS_TOK_REST ? MUS_TOK_REST : b->last_band.lead;
         f.lead = (uint8_t)pick_mono(b, logits + mus_head_offset(MUS_HEAD_LEAD), MUS_LEAD_LOW, db, scale, ctl, prev,
-                                    rng, role == MUS_ROLE_LEAD || b->mem.count > 0, 0, 0);
+                                    rng, role == MUS_ROLE_LEAD || b->mem.count > 0, 0, 0, ctl->lead_bias);
         int p = mus_mono_pitch(f.lead, MUS_LEAD_LOW);
         if (p >= 0) line_push(b, p);
     }

@@ -23,13 +23,18 @@ typedef struct mus_band_ctl {
     int style;           /* model style id, 0 free */
     unsigned parts;      /* bit (1 << MUS part): the band may play it */
     int role;            /* MUS_ROLE_* the performer covers */
-    int answer;          /* the band's lead answers in the performer's rests when they are the lead */
+    int answer;          /* when the performer is the lead, the band's lead plays: 0 never, 1 in their
+                            rests (a beat of silence), MUS_ANSWER_ALWAYS whatever they play (an
+                            answer under way, a duet) */
+    const float *lead_bias; /* NULL, or MUS_MONO_VOCAB biases (nats) added to the lead's tokens */
     int chart_root;      /* the tune's chord at this step when a chart is given (-1: none) */
     uint16_t chart_pcs;
     float follow_chords; /* bias (nats) of bass and comping toward the chord the performer's recent
                             notes spell, when they play chords or bass ... */
     float follow_melody; /* ... and when they play a melody (0: the model alone; a chart turns it off) */
 } mus_band_ctl;
+
+#define MUS_ANSWER_ALWAYS 2
 
 /* The harmony-following biases of the defaults (chosen on the validation songs, docs/musician.md). */
 #define MUS_FOLLOW_CHORDS 3.0f
