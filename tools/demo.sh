@@ -1,12 +1,12 @@
 #!/bin/sh
 # make demo: plays the example performances through bandmate offline in each of its modes (no
-# sound card, no JACK server needed), the band on its neural voices (patches/band.lua), and prints
+# sound card, no JACK server needed), the band on its neural voices (examples/band.lua), and prints
 # where each session is and what happened in it. The modes come from the binary itself
 # ('bandmate eval together --modes'), so a new mode is demonstrated without touching this script.
 set -eu
 bin=${1:-build/bandmate}
 out=demo-out
-patch=patches/band.lua
+patch=examples/band.lua
 mkdir -p "$out"
 modes=$("$bin" eval together --modes)
 echo "bandmate demo: the example performances through the band, in each mode ($(echo $modes | tr ' ' ','))"

@@ -1,6 +1,6 @@
 -- band.lua: the whole band on bandmate's neural voices, following whatever the performer plays.
 -- The mode is the musician's "accompany" unless the command line names another
--- (bandmate render --patch patches/band.lua --mode NAME); make demo plays it in every mode.
+-- (bandmate render --patch examples/band.lua --mode NAME); make demo plays it in every mode.
 return {
   name = "the band on neural voices",
   mode = "accompany",
