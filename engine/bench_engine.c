@@ -1,6 +1,7 @@
 /* bench_engine.c: `bandmate bench engine`: the process callback's cost on a real JACK server
  * (dummy backend) during a busy session, and the offline render speed beside fluidsynth. */
 #include "engine/bench.h"
+#include "engine/bench_jack.h"
 #include "engine/util.h"
 #include "engine/engine.h"
 #include "engine/jack_driver.h"
@@ -20,104 +21,6 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
-
-/* A JACK client that plays a MIDI file into bandmate, looping it. */
-struct player {
-    jack_client_t *client;
-    jack_port_t *out;
-    struct msg {
-        int64_t frame;
-        uint8_t b[3];
-    } *msgs;
-    int n, next;
-    int64_t start, length;
-};
-
-static int player_process(jack_nframes_t n, void *arg)
-{
-    struct player *p = arg;
-    int64_t now = jack_last_frame_time(p->client);
-    void *buf = jack_port_get_buffer(p->out, n);
-    jack_midi_clear_buffer(buf);
-    if (p->start == 0) p->start = now;
-    for (;;) {
-        if (p->next == p->n) { /* loop the performance */
-            p->next = 0;
-            p->start += p->length;
-        }
-        int64_t f = p->start + p->msgs[p->next].frame;
-        if (f >= now + n) break;
-        jack_midi_event_write(buf, f < now ? 0 : (jack_nframes_t)(f - now), p->msgs[p->next].b, 3);
-        p->next++;
-    }
-    return 0;
-}
-
-static int load_player(struct player *p, const char *path, double sr, char *err, size_t errlen)
-{
-    smf *s;
-    if (smf_read_file(path, &s, err, errlen) != 0) return -1;
-    smf_tempo_map map;
-    smf_tempo_map_build(s, &map);
-    p->msgs = calloc(s->tracks[0].n + 1, sizeof *p->msgs);
-    for (size_t i = 0; i < s->tracks[0].n; i++) {
-        smf_event *e = &s->tracks[0].events[i];
-        if (e->kind != SMF_MIDI || e->nbytes != 3) continue;
-        p->msgs[p->n].frame = (int64_t)(smf_tempo_map_seconds(&map, e->tick) * sr);
-        memcpy(p->msgs[p->n].b, e->bytes, 3);
-        p->n++;
-    }
-    p->length = p->msgs[p->n - 1].frame + (int64_t)sr;
-    smf_tempo_map_free(&map);
-    smf_free(s);
-    return 0;
-}
-
-/* The reference: a JACK client that only writes silence, on its own private server for the same
- * time, so that xruns the machine causes by itself are counted apart from bandmate's. */
-struct null_client {
-    jack_port_t *out;
-};
-
-static int null_process(jack_nframes_t n, void *arg)
-{
-    struct null_client *c = arg;
-    memset(jack_port_get_buffer(c->out, n), 0, n * sizeof(float));
-    return 0;
-}
-
-static int xruns_seen;
-
-static int count_xrun(void *arg)
-{
-    (void)arg;
-    xruns_seen++;
-    return 0;
-}
-
-static int baseline_xruns(int period, double seconds, char *err, size_t errlen)
-{
-    bm_jackd jd;
-    if (jackd_spawn(&jd, 48000, period, NULL, err, errlen) != 0) return -1;
-    jack_status_t st;
-    jack_client_t *cl = jack_client_open("silence", JackNoStartServer | JackServerName, &st, jd.name);
-    struct null_client nc;
-    if (!cl) {
-        jackd_stop(&jd);
-        bm_errf(err, errlen, "the reference client could not open");
-        return -1;
-    }
-    nc.out = jack_port_register(cl, "out", JACK_DEFAULT_AUDIO_TYPE, JackPortIsOutput, 0);
-    jack_set_process_callback(cl, null_process, &nc);
-    jack_set_xrun_callback(cl, count_xrun, NULL);
-    xruns_seen = 0;
-    jack_activate(cl);
-    usleep((useconds_t)(seconds * 1e6));
-    int n = xruns_seen;
-    jack_client_close(cl);
-    jackd_stop(&jd);
-    return n;
-}
 
 static void usage(FILE *f)
 {
@@ -210,22 +113,17 @@ int bench_engine_main(int argc, char **argv)
     ring *rev, *raud;
     engine_record_rings(e, &rev, &raud);
     bm_recorder *rec = recorder_create(path[2], path[3], rev, raud, 48000, 120, 4, 4, err, sizeof err);
-    struct player pl = {0};
-    jack_status_t st;
-    pl.client = jack_client_open("bench-player", JackNoStartServer | JackServerName, &st, jd.name);
-    if (!rec || !pl.client || load_player(&pl, path[0], 48000, err, sizeof err) != 0) {
+    bench_player pl = {0};
+    if (!rec || bench_player_open(&pl, jd.name, "bench-player", path[0], 48000, err, sizeof err) != 0) {
         fprintf(stderr, "bandmate bench engine: could not set up the session (%s).\n", err);
         rc = 1;
         goto out;
     }
-    pl.out = jack_port_register(pl.client, "out", JACK_DEFAULT_MIDI_TYPE, JackPortIsOutput, 0);
-    jack_set_process_callback(pl.client, player_process, &pl);
     mlockall(MCL_CURRENT | MCL_FUTURE);
     engine_prefault(e);
     recorder_start_thread(rec);
     engine_start_musician_thread(e);
-    if (jack_driver_start(jack, e, err, sizeof err) != 0 || jack_activate(pl.client) != 0 ||
-        jack_connect(pl.client, "bench-player:out", "bandmate:midi_in") != 0) {
+    if (jack_driver_start(jack, e, err, sizeof err) != 0 || bench_player_start(&pl, "bandmate:midi_in") != 0) {
         fprintf(stderr, "bandmate bench engine: could not start the session (%s).\n", err);
         rc = 1;
         goto out;
@@ -247,19 +145,11 @@ int bench_engine_main(int argc, char **argv)
     const bm_engine_stats *s = engine_stats(e);
     uint64_t cycles = atomic_load(&s->cycles);
     double period_us = period / 48000.0 * 1e6;
-    double mean = cycles ? (double)atomic_load(&s->total_cycle_ns) / 1000.0 / (double)cycles : 0;
-    double p50 = engine_cycle_percentile_us(s, 50), p99 = engine_cycle_percentile_us(s, 99);
-    double p999 = engine_cycle_percentile_us(s, 99.9), mx = (double)atomic_load(&s->max_cycle_ns) / 1000.0;
     uint64_t xruns = jack_driver_xruns(jack) - xruns_start;
     printf("\nprocess callback, %llu periods, %llu performer notes, %llu band notes, voices now %d\n",
            (unsigned long long)cycles, (unsigned long long)atomic_load(&s->human_notes),
            (unsigned long long)atomic_load(&s->band_notes), atomic_load(&s->active_voices));
-    printf("%-10s %10s %10s\n", "", "us", "of period");
-    printf("%-10s %10.1f %9.2f%%\n", "mean", mean, 100 * mean / period_us);
-    printf("%-10s %10.0f %9.2f%%\n", "median", p50, 100 * p50 / period_us);
-    printf("%-10s %10.0f %9.2f%%\n", "p99", p99, 100 * p99 / period_us);
-    printf("%-10s %10.0f %9.2f%%\n", "p99.9", p999, 100 * p999 / period_us);
-    printf("%-10s %10.0f %9.2f%%\n", "max", mx, 100 * mx / period_us);
+    bench_print_callback(s, period_us);
     printf("xruns reported by JACK during the session: %llu; late band events %llu, late steps %llu\n",
            (unsigned long long)xruns, (unsigned long long)atomic_load(&s->late_events),
            (unsigned long long)atomic_load(&engine_musician_stats(e)->late_steps));
@@ -269,24 +159,15 @@ int bench_engine_main(int argc, char **argv)
     jack_driver_close(jack);
     jack = NULL;
     jackd_stop(&jd);
-    FILE *lf = fopen(log, "r");
     int ours = 0, others = 0;
-    if (lf) {
-        char line[512];
-        while (fgets(line, sizeof line, lf)) {
-            if (strstr(line, "client = bandmate was not finished")) ours++;
-            else if (strstr(line, "XRun") || strstr(line, "xrun")) others++;
-        }
-        fclose(lf);
-    }
+    bench_jackd_log_xruns(log, "bandmate", &ours, &others);
     printf("jackd's log: %d periods in which bandmate had not finished, %d other xrun reports\n", ours, others);
-    int base = baseline_xruns(period, seconds, err, sizeof err);
+    int base = bench_reference_xruns(period, seconds, err, sizeof err);
     if (base >= 0)
         printf("reference, same machine and settings: a client writing silence saw %d xruns in %.0f s\n", base, seconds);
     printf("(percentiles have 1 us resolution: the upper edge of the bin)\n");
 out:
-    if (pl.client) jack_client_close(pl.client);
-    free(pl.msgs);
+    bench_player_close(&pl);
     jack_driver_close(jack);
     if (rec) {
         recorder_finish(rec, err, sizeof err);

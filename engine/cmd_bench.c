@@ -1,6 +1,7 @@
 /* cmd_bench.c: `bandmate bench WHAT`: benchmark tables for the engine and its libraries. */
 #include "engine/cli.h"
 #include "engine/bench.h"
+#include "engine/together.h"
 #include "nn/nn_bench.h"
 
 #include <stdio.h>
@@ -16,6 +17,8 @@ static const struct bench benches[] = {
     {"engine", bench_engine_main, "process callback cost live on JACK, offline render speed beside fluidsynth"},
     {"nn", nn_bench_main, "nn/: streaming LSTM step and training throughput, beside PyTorch"},
     {"synth", bench_synth_main, "neural voices: callback cost of 16 notes, render speed beside fluidsynth"},
+    {"together", bench_together_main, "playing together: answer and reaction latency, key change, tempo drift (short)"},
+    {"session", bench_session_main, "a long live session (10 min): voices, script, OSC, a performer; xruns, callback"},
 };
 
 static void usage(FILE *f)
@@ -53,6 +56,16 @@ int cmd_bench(int argc, char **argv)
     fprintf(stderr, "bandmate bench: '%s' is not a benchmark; 'bandmate bench --help' lists them.\n",
             argv[1]);
     return 2;
+}
+
+int bench_together_main(int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv)) {
+        printf("usage: bandmate bench together\n\nRuns 'bandmate eval together --quick' (see 'bandmate eval together --help').\n");
+        return 0;
+    }
+    char *sub[] = {"together", "--quick", NULL};
+    return together_eval_main(2, sub);
 }
 
 int cli_wants_help(int argc, char **argv)

@@ -3,6 +3,7 @@
 #include "engine/cli.h"
 #include "engine/cli_util.h"
 #include "engine/musician/mus_eval.h"
+#include "engine/together.h"
 #include "engine/voice/voice_eval_cmd.h"
 
 #include <string.h>
@@ -15,6 +16,8 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: bandmate eval --corpus DIR [--model MODEL.bmnn] [options]\n"
             "       bandmate eval voices [options]   (the timbre voices; 'bandmate eval voices --help')\n"
+            "       bandmate eval together [options] (answers, reactions, key change and tempo drift per mode;\n"
+            "                                        'bandmate eval together --help')\n"
             "\n"
             "Evaluates the musician on the corpus's test songs, the model always online (it hears only\n"
             "the past): per-step negative log-likelihood of each head beside a PPM baseline (orders\n"
@@ -45,6 +48,7 @@ static void usage(FILE *f)
 int cmd_eval(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "voices")) return eval_voices_main(argc - 1, argv + 1);
+    if (argc > 1 && !strcmp(argv[1], "together")) return together_eval_main(argc - 1, argv + 1);
     static const struct option opts[] = {
         {"corpus", required_argument, 0, 'c'},    {"model", required_argument, 0, 'm'},
         {"performance", required_argument, 0, 'p'}, {"max-songs", required_argument, 0, 'n'},

@@ -6,10 +6,13 @@
 #include "engine/offline.h"
 #include "engine/patch.h"
 #include "engine/pianoroll.h"
+#include "engine/session_stats.h"
 
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void usage(FILE *f)
 {
@@ -42,11 +45,31 @@ static void usage(FILE *f)
             "  --sample-rate HZ   default 48000, or the rate of --in-wav\n"
             "  --block FRAMES     period size, default 256\n"
             "  --tail SECONDS     keep playing after the performer's last note, default 2\n"
-            "  --quiet            print nothing but errors\n"
+            "  --quiet            print nothing but errors (no summary)\n"
             "  -h, --help         this help\n"
+            "\n"
+            "Afterwards it prints a summary of the session: the performer's notes and the band's notes per\n"
+            "part, the tempo the band kept (at the first and the last note), the band's reaction (from a\n"
+            "performer's note to the first band note planned after hearing it: median, 90%%, max) and,\n"
+            "when the performer leaves rests of a beat or more, how many of their phrases the band's lead\n"
+            "answered and how soon (from the release of the phrase's last note to the lead's first note).\n"
             "\n"
             "%s",
             about);
+}
+
+/* Removes a scratch session file and its folder. */
+static void remove_scratch(const char *path)
+{
+    if (!path[0]) return;
+    remove(path);
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash) {
+        *slash = 0;
+        rmdir(dir);
+    }
 }
 
 int cmd_render(int argc, char **argv)
@@ -155,8 +178,14 @@ int cmd_render(int argc, char **argv)
     o.in_wav = in_wav;
     o.wav_sets_rate = sr <= 0;
     char tmp_mid[4200] = "";
-    if (out_png && !out_mid) /* the picture is drawn from the session's MIDI */
-        snprintf(tmp_mid, sizeof tmp_mid, "%s.session.mid", out_png);
+    if (!out_mid) { /* the picture and the summary are drawn from the session's MIDI */
+        char dir[] = "/tmp/bandmate-render-XXXXXX";
+        if (!mkdtemp(dir)) {
+            fprintf(stderr, "bandmate render: cannot create a scratch folder in /tmp.\n");
+            return 1;
+        }
+        snprintf(tmp_mid, sizeof tmp_mid, "%s/session.mid", dir);
+    }
     o.out_mid = out_mid ? out_mid : tmp_mid[0] ? tmp_mid : NULL;
     o.out_wav = out_wav;
     o.block = (uint32_t)block;
@@ -168,17 +197,23 @@ int cmd_render(int argc, char **argv)
     bm_render_result res;
     if (render_file(&cfg, &o, &res, err, sizeof err) != 0) {
         fprintf(stderr, "bandmate render: %s.\n", err);
-        if (tmp_mid[0]) remove(tmp_mid);
+        remove_scratch(tmp_mid);
         return 1;
     }
-    if (out_png) {
-        int prc = pianoroll_write(o.out_mid, out_png, 0, err, sizeof err);
-        if (tmp_mid[0]) remove(tmp_mid);
-        if (prc != 0) {
-            fprintf(stderr, "bandmate render: %s.\n", err);
-            return 1;
-        }
+    if (out_png && pianoroll_write(o.out_mid, out_png, 0, err, sizeof err) != 0) {
+        fprintf(stderr, "bandmate render: %s.\n", err);
+        remove_scratch(tmp_mid);
+        return 1;
     }
+    bm_session_timing timing;
+    session_timing_defaults(&timing);
+    timing.sample_rate = res.seconds > 0 ? (double)res.frames / res.seconds : cfg.sample_rate;
+    timing.block = (int)o.block;
+    timing.lookahead_ms = cfg.lookahead_ms;
+    bm_session_stats stats;
+    int have_stats = quiet ? 0 : session_stats_read(o.out_mid, &timing, &stats, err, sizeof err) == 0;
+    if (!quiet && !have_stats) fprintf(stderr, "bandmate render: no summary: %s.\n", err);
+    remove_scratch(tmp_mid);
     if (!quiet) {
         int mins = (int)(res.seconds / 60);
         printf("rendered %d:%04.1f of music in %.2f s (%.0fx real time) with patch '%s', mode %s, %.1f BPM\n",
@@ -196,6 +231,10 @@ int cmd_render(int argc, char **argv)
         if (cfg.tempo_source == BM_TEMPO_PERFORMER)
             printf("followed the performer's tempo: %.1f BPM at the start, %.1f BPM at the end\n", res.first_bpm,
                    res.last_bpm);
+        if (have_stats) {
+            printf("summary (mode %s):\n", cfg.mode);
+            session_stats_print(&stats, stdout, "  ");
+        }
         if (out_mid) printf("wrote %s\n", out_mid);
         if (out_wav) printf("wrote %s\n", out_wav);
         if (out_png) printf("wrote %s\n", out_png);

@@ -7,6 +7,8 @@
 #include "engine/clock.h"
 #include "engine/listen/beat_track.h"
 #include "engine/offline.h"
+#include "engine/perfgen.h"
+#include "engine/together.h"
 #include "engine/smf.h"
 
 #include <sndfile.h>
@@ -112,56 +114,28 @@ typedef struct perf {
     int nnotes;
 } perf;
 
-/* A melody line whose tempo goes from bpm0 to bpm1 linearly over the beats, or (jump_at > 0)
- * holds bpm0 and jumps to bpm1 at beat jump_at; quarter notes, eighths, a rest now and then,
- * accents on the bar, and up to jitter_ms of human timing. */
+/* The tempo-following line of engine/perfgen.h (the same one `bandmate eval together` measures). */
 static void make_perf(perf *p, double bpm0, double bpm1, int beats, int jump_at, double jitter_ms, uint64_t seed)
 {
     memset(p, 0, sizeof *p);
-    double t = 0.5;
-    for (int k = 0; k <= beats; k++) {
-        double bpm = jump_at > 0 ? (k < jump_at ? bpm0 : bpm1) : bpm0 + (bpm1 - bpm0) * k / (double)beats;
-        p->beat_s[k] = t;
-        p->beat_bpm[k] = bpm;
-        t += 60.0 / bpm;
-    }
+    static bm_gen_note g[1024];
+    p->nnotes = perfgen_tempo_line(bpm0, bpm1, beats, jump_at, jitter_ms, seed, p->beat_s, p->beat_bpm, g, 1024);
     p->nbeats = beats;
-    static const int scale[] = {60, 62, 64, 65, 67, 69, 71, 72};
-    uint64_t s = seed;
-    int deg = 0;
-    for (int k = 0; k < beats; k++) {
-        int pat = k % 8; /* q q ee q q rest ee q */
-        double len = p->beat_s[k + 1] - p->beat_s[k];
-        int sub = pat == 2 || pat == 6 ? 2 : pat == 5 ? 0 : 1;
-        for (int i = 0; i < sub; i++) {
-            s ^= s << 13, s ^= s >> 7, s ^= s << 17;
-            double j = ((double)(s % 1000) / 1000.0 - 0.5) * 2 * jitter_ms * 1e-3;
-            double on = p->beat_s[k] + i * len / sub + j;
-            deg = (deg + (int)(s >> 20) % 3 + 7) % 8;
-            lt_note *n = &p->notes[p->nnotes++];
-            n->on = (int64_t)(on * SR);
-            n->off = n->on + (int64_t)(0.8 * len / sub * SR);
-            n->note = scale[deg];
-            n->velocity = k % 4 == 0 && i == 0 ? 105 : i == 0 ? 85 : 70;
-        }
+    for (int i = 0; i < p->nnotes; i++) {
+        p->notes[i].on = (int64_t)(g[i].on * SR);
+        p->notes[i].off = p->notes[i].on + (int64_t)((g[i].off - g[i].on) * SR);
+        p->notes[i].note = g[i].note;
+        p->notes[i].velocity = g[i].velocity;
     }
 }
 
 static void write_perf_midi(const perf *p, const char *path)
 {
-    smf *s = smf_new(960);
-    smf_add_track(s, "tempo");
-    smf_add_tempo(s, 0, 0, 1000000); /* 60 BPM: a tick is a 960th of a second */
-    smf_add_track(s, "human");
-    for (int i = 0; i < p->nnotes; i++) {
-        const lt_note *n = &p->notes[i];
-        uint8_t on[3] = {0x90, (uint8_t)n->note, (uint8_t)n->velocity}, off[3] = {0x80, (uint8_t)n->note, 0};
-        smf_add_midi(s, 1, (uint64_t)llround(n->on / SR * 960), on, 3);
-        smf_add_midi(s, 1, (uint64_t)llround(n->off / SR * 960), off, 3);
-    }
+    static bm_gen_note g[1024];
+    for (int i = 0; i < p->nnotes; i++)
+        g[i] = (bm_gen_note){p->notes[i].on / SR, p->notes[i].off / SR, p->notes[i].note, p->notes[i].velocity};
     char err[256];
-    CHECKF(smf_write_file(s, path, err, sizeof err) == 0, "%s", err);
-    smf_free(s);
+    CHECKF(perfgen_write_notes(g, p->nnotes, path, err, sizeof err) == 0, "%s", err);
 }
 
 static void write_perf_wav(const perf *p, const char *path)
@@ -179,46 +153,11 @@ static void write_perf_wav(const perf *p, const char *path)
     free(x);
 }
 
-/* The clock's beat at each period end, to interpolate its trajectory. */
-typedef struct trace {
-    int64_t *frame;
-    double *beat, *bpm, *heard_bpm;
-    int n, cap;
-} trace;
-
-static void on_period(void *ctx, bm_engine *e, int64_t start, uint32_t n)
-{
-    trace *t = ctx;
-    if (t->n == t->cap) return;
-    t->frame[t->n] = start + n;
-    t->beat[t->n] = clock_beat_at(engine_clock(e), start + n);
-    t->bpm[t->n] = engine_clock(e)->map.bpm;
-    bm_listen_state st;
-    engine_listen_state(e, &st);
-    t->heard_bpm[t->n] = st.tempo_bpm;
-    t->n++;
-}
-
-static double beat_at(const trace *t, double frame)
-{
-    int lo = 0, hi = t->n - 1;
-    while (hi - lo > 1) {
-        int mid = (lo + hi) / 2;
-        if ((double)t->frame[mid] <= frame) lo = mid;
-        else hi = mid;
-    }
-    double f0 = (double)t->frame[lo], f1 = (double)t->frame[hi];
-    return t->beat[lo] + (t->beat[hi] - t->beat[lo]) * (frame - f0) / (f1 - f0);
-}
-
-typedef struct follow_result {
-    double mean_abs_ms, p95_ms, max_ms;   /* from beat `settle` on */
-    int recover_beats;                   /* after the jump: beats until 4 in a row within 30 ms */
-    double err_ms[512];
-} follow_result;
+typedef bm_follow_result follow_result;
 
 /* Renders a performance (MIDI or audio) following the performer and measures the band's beat
- * against the performer's true beats. */
+ * against the performer's true beats (engine/together.h: the measure `bandmate eval together`
+ * reports). */
 static follow_result follow(const perf *p, int audio, double start_bpm, int settle, int jump_at, double strength)
 {
     const char *in = test_path(audio ? "perf.wav" : "perf.mid");
@@ -237,46 +176,13 @@ static follow_result follow(const perf *p, int audio, double start_bpm, int sett
     o.follow_file_tempo = 0;
     o.block = 128;
     o.tail_seconds = 0.5;
-    static trace t;
-    static int64_t fr[200000];
-    static double be[200000], bp[200000], hb[200000];
-    t = (trace){fr, be, bp, hb, 0, 200000};
-    o.on_period = on_period;
-    o.ctx = &t;
-    bm_render_result res;
+    static follow_result r;
     char err[512];
-    CHECKF(render_file(&cfg, &o, &res, err, sizeof err) == 0, "%s", err);
-    follow_result r;
-    memset(&r, 0, sizeof r);
-    double abs_sum = 0, errs[512];
-    int n = 0;
-    for (int k = 0; k < p->nbeats; k++) {
-        double b = beat_at(&t, p->beat_s[k] * SR);
-        double e = b - floor(b + 0.5);
-        r.err_ms[k] = e * 60000.0 / p->beat_bpm[k];
-        if (getenv("BM_LISTEN_VERBOSE")) {
-            int i = 0;
-            while (i + 1 < t.n && t.frame[i] < p->beat_s[k] * SR) i++;
-            printf("    beat %d: true %.1f BPM, clock %.1f BPM, heard %.1f BPM, error %+.1f ms\n", k, p->beat_bpm[k],
-                   t.bpm[i], t.heard_bpm[i], r.err_ms[k]);
-        }
-        if (k < settle) continue;
-        errs[n++] = fabs(r.err_ms[k]);
-        abs_sum += fabs(r.err_ms[k]);
-        if (fabs(r.err_ms[k]) > r.max_ms) r.max_ms = fabs(r.err_ms[k]);
-    }
-    r.mean_abs_ms = n ? abs_sum / n : 0;
-    r.p95_ms = lt_percentile(errs, n, 95);
-    r.recover_beats = -1;
-    if (jump_at > 0)
-        for (int k = jump_at; k + 3 < p->nbeats; k++) {
-            int ok = 1;
-            for (int i = 0; i < 4; i++) ok &= fabs(r.err_ms[k + i]) < 30;
-            if (ok) {
-                r.recover_beats = k - jump_at;
-                break;
-            }
-        }
+    CHECKF(together_follow(&cfg, &o, p->beat_s, p->beat_bpm, p->nbeats, settle, jump_at, &r, err, sizeof err) == 0,
+           "%s", err);
+    if (getenv("BM_LISTEN_VERBOSE"))
+        for (int k = 0; k < p->nbeats; k++)
+            printf("    beat %d: true %.1f BPM, error %+.1f ms\n", k, p->beat_bpm[k], r.err_ms[k]);
     return r;
 }
 

@@ -10,12 +10,14 @@
 #include "engine/musician/mus_ppm.h"
 #include "engine/musician/mus_sample.h"
 #include "engine/offline.h"
+#include "engine/session_stats.h"
 #include "engine/smf.h"
 #include "engine/util.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void mus_eval_defaults(mus_eval_opts *o)
 {
@@ -366,28 +368,6 @@ static void section_tracker(const mus_corpus *c, const int *songs, int nsongs, c
 
 /* ---- render latency ---- */
 
-struct capture {
-    int64_t *frames;
-    int n, cap;
-    const uint8_t *band_channels;
-};
-
-static void on_midi(void *ctx, int64_t frame, const uint8_t *bytes, size_t n)
-{
-    struct capture *c = ctx;
-    if (n < 3 || (bytes[0] & 0xf0) != 0x90 || !bytes[2]) return;
-    int ch = bytes[0] & 0x0f, band = 0;
-    for (int p = BM_PART_BASS; p <= BM_PART_LEAD; p++) band |= c->band_channels[p] == ch;
-    if (!band || c->n == c->cap) return;
-    c->frames[c->n++] = frame;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static int section_render(const mus_eval_opts *o, char *err, size_t errlen)
 {
     FILE *out = o->out;
@@ -395,63 +375,35 @@ static int section_render(const mus_eval_opts *o, char *err, size_t errlen)
     engine_config_defaults(&cfg);
     snprintf(cfg.mode, sizeof cfg.mode, "accompany");
     cfg.bpm = 120;
-    struct capture cap = {0};
-    cap.cap = 1 << 16;
-    cap.frames = malloc((size_t)cap.cap * sizeof *cap.frames);
-    cap.band_channels = cfg.channel;
+    char dir[] = "/tmp/bandmate-eval-XXXXXX", path[64];
+    if (!mkdtemp(dir)) {
+        snprintf(err, errlen, "cannot create a scratch folder in /tmp");
+        return -1;
+    }
+    snprintf(path, sizeof path, "%s/session.mid", dir);
     bm_render_opts ro;
     render_opts_defaults(&ro);
     ro.in_mid = o->performance;
+    ro.out_mid = path;
     ro.follow_file_tempo = 0;
-    ro.on_midi_out = on_midi;
-    ro.ctx = &cap;
     bm_render_result res;
-    if (!cap.frames || render_file(&cfg, &ro, &res, err, errlen) != 0) {
-        free(cap.frames);
-        return -1;
-    }
-    /* the performer's note-ons, in frames, as the offline driver places them */
-    smf *s;
-    if (smf_read_file(o->performance, &s, err, errlen) != 0) {
-        free(cap.frames);
-        return -1;
-    }
-    smf_tempo_map map;
-    smf_tempo_map_build(s, &map);
-    double fpb = cfg.sample_rate * 60.0 / cfg.bpm, ahead = cfg.lookahead_ms * 1e-3 * cfg.sample_rate / fpb;
-    int block = (int)ro.block;
-    double *lat = malloc(65536 * sizeof *lat);
-    int nl = 0;
-    for (int t = 0; t < s->ntracks && lat; t++)
-        for (size_t i = 0; i < s->tracks[t].n && nl < 65536; i++) {
-            const smf_event *e = &s->tracks[t].events[i];
-            if (e->kind != SMF_MIDI || (e->bytes[0] & 0xf0) != 0x90 || e->nbytes < 3 || !e->bytes[2]) continue;
-            int64_t th = (int64_t)llround(smf_tempo_map_seconds(&map, e->tick) * cfg.sample_rate);
-            int64_t heard_at = (th / block + 1) * block; /* the musician's poll after its period */
-            for (int k = 0; k < cap.n; k++) {
-                int64_t f = cap.frames[k];
-                if (f < th) continue;
-                /* the grid step of this band note and the poll that planned it */
-                double step_beat = floor(f / fpb * MUS_STEPS_PER_BEAT + 1e-6) / MUS_STEPS_PER_BEAT;
-                double need = (step_beat - ahead) * fpb;
-                int64_t planned = need <= 0 ? block : ((int64_t)ceil(need / block)) * block;
-                if (planned < heard_at) continue;
-                lat[nl++] = (double)(f - th) / cfg.sample_rate * 1e3;
-                break;
-            }
-        }
-    if (nl > 0) {
-        qsort(lat, (size_t)nl, sizeof *lat, cmp_d);
+    bm_session_timing t;
+    session_timing_defaults(&t);
+    t.sample_rate = cfg.sample_rate;
+    t.block = (int)ro.block;
+    t.lookahead_ms = cfg.lookahead_ms;
+    t.steps_per_beat = MUS_STEPS_PER_BEAT;
+    bm_session_stats st;
+    int rc = render_file(&cfg, &ro, &res, err, errlen) == 0 && session_stats_read(path, &t, &st, err, errlen) == 0 ? 0 : -1;
+    remove(path);
+    rmdir(dir);
+    if (rc == 0 && st.reaction.n > 0) {
         double step_ms = 60e3 / cfg.bpm / MUS_STEPS_PER_BEAT;
         fprintf(out, "  render of %s at %.0f BPM (lookahead %.0f ms, period %d frames at %.0f Hz): from a performer's note to the first band note planned after hearing it: median %.0f ms, 90%% %.0f ms, max %.0f ms over %d notes (a step is %.0f ms; bound: lookahead + a step + a period = %.0f ms)\n",
-                o->performance, cfg.bpm, cfg.lookahead_ms, block, cfg.sample_rate, lat[nl / 2], lat[nl * 9 / 10],
-                lat[nl - 1], nl, step_ms, cfg.lookahead_ms + step_ms + block * 1e3 / cfg.sample_rate);
+                o->performance, cfg.bpm, cfg.lookahead_ms, t.block, cfg.sample_rate, st.reaction.median, st.reaction.p90,
+                st.reaction.max, st.reaction.n, step_ms, cfg.lookahead_ms + step_ms + t.block * 1e3 / cfg.sample_rate);
     }
-    free(lat);
-    smf_tempo_map_free(&map);
-    smf_free(s);
-    free(cap.frames);
-    return 0;
+    return rc;
 }
 
 /* ---- the whole evaluation ---- */
@@ -680,7 +632,7 @@ int mus_eval_run(const mus_eval_opts *o, char *err, size_t errlen)
             mus_band_perform(band, &ctl, &f, i / 4.0, channel, ev, 64);
             dt[i] = (double)(bm_now_ns() - t0) / 1e3;
         }
-        qsort(dt, (size_t)n, sizeof *dt, cmp_d);
+        session_percentile(dt, n, 50); /* sorts them */
         fprintf(out, "\n5. Latency\n  one musician step (listen, harmony, LSTM step, sampling, voicing), %d steps on this machine: median %.0f us, p99 %.0f us, max %.0f us (goal p99 < 1 ms: %s)\n",
                 n, dt[n / 2], dt[n * 99 / 100], dt[n - 1], dt[n * 99 / 100] < 1000 ? "met" : "missed");
         free(dt);
