@@ -145,6 +145,7 @@ static int acc_step(bm_behaviour *bb, const bm_step_ctx *ctx, const bm_event *hu
         mus_frame tokens;
         mus_listen_close(&a->listen, c.role, &heard, &tokens);
         c = base;
+        a->lead.bpm = ctx->bpm;
         mus_lead_steer(&a->lead, &c, a->k, bpb, key_pcs);
         c.chart_root = -1;
         chart_at(a, ctx, beat, &c);

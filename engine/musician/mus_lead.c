@@ -157,8 +157,10 @@ void mus_lead_steer(mus_lead *l, mus_band_ctl *ctl, int64_t k, int bpb, uint16_t
     unsigned lead = 1u << MUS_LEAD;
     switch (l->mode) {
     case MUS_LEAD_CALL_RESPONSE: {
+        double rest = MUS_CALL_REST;
+        if (l->bpm > 0 && MUS_CALL_REST_S * l->bpm / 60 < rest) rest = MUS_CALL_REST_S * l->bpm / 60;
         int ended = l->call_start >= 0 && l->call_notes > 0 &&
-                    (l->call_ended || (l->nheld == 0 && beat - l->call_end >= MUS_CALL_REST - 1e-9));
+                    (l->call_ended || (l->nheld == 0 && beat - l->call_end >= rest - 1e-9));
         if (ended && !l->release) {
             int64_t len = llround((l->call_end - l->call_start) * MUS_STEPS_PER_BEAT);
             int64_t most = (int64_t)MUS_ANSWER_MAX_BARS * (bpb > 0 ? bpb : 4) * MUS_STEPS_PER_BEAT;

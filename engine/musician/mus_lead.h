@@ -19,9 +19,11 @@ enum mus_lead_mode {
     MUS_LEAD_DUET,
 };
 
-/* Call and response: a rest this long (beats) after the call's last note ends the call (a bar line
- * in a rest and the end-of-call control end it too, through the listener's phrase end). */
+/* Call and response: a rest this long after the call's last note ends the call: half a beat, or
+ * 160 ms where half a beat is longer (all but the fastest tempos); a bar line in a rest and the end-of-call
+ * control end it too, through the listener's phrase end. */
 #define MUS_CALL_REST 0.5
+#define MUS_CALL_REST_S 0.16
 /* The longest answer, in bars. */
 #define MUS_ANSWER_MAX_BARS 2
 /* The call's rhythm is remembered over this many steps (16 beats). */
@@ -29,6 +31,7 @@ enum mus_lead_mode {
 
 typedef struct mus_lead {
     int mode;                 /* enum mus_lead_mode */
+    double bpm;               /* the tempo (for the call's rest in seconds; 0: unknown) */
     int release;              /* the lead rests one step (a mode change silences what it sounded) */
     /* the performer */
     uint8_t held[128];
