@@ -165,8 +165,6 @@ static int run_mode(const together_opts *o, const char *mode, const char *dir, m
             return -1;
         for (int i = 0; i < nr && r->nreact < MAX_NOTES * 4; i++) r->react[r->nreact++] = lat_r[i];
         for (int i = 0; i < na && r->nanswer < 256; i++) r->answer[r->nanswer++] = lat_a[i];
-        if (getenv("BM_DEBUG_ANSWERS"))
-            for (int i = 0; i < na; i++) fprintf(stderr, "%.0f BPM: %.0f ms\n", bpm, lat_a[i] * 1000);
         r->phrases += st.phrases;
     }
 
