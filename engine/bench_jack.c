@@ -139,6 +139,13 @@ void bench_print_callback(const bm_engine_stats *s, double period_us)
     printf("%-10s %10.0f %9.2f%%\n", "p99", p99, 100 * p99 / period_us);
     printf("%-10s %10.0f %9.2f%%\n", "p99.9", p999, 100 * p999 / period_us);
     printf("%-10s %10.0f %9.2f%%\n", "max", mx, 100 * mx / period_us);
+    double w50 = engine_wake_percentile_us(s, 50), w999 = engine_wake_percentile_us(s, 99.9);
+    double wmx = (double)atomic_load(&s->max_wake_us);
+    printf("the callback's start after its JACK cycle began: median %.0f us, p99.9 %.0f us, max %.0f us (%.0f%% of the period)\n",
+           w50, w999, wmx, 100 * wmx / period_us);
+    printf("cycles in which the callback ended more than a period after the cycle began: %llu; in %llu of them it had\n"
+           "waited longer to start than it worked\n",
+           (unsigned long long)atomic_load(&s->overruns), (unsigned long long)atomic_load(&s->overruns_woke_late));
 }
 
 void bench_jackd_log_xruns(const char *log, const char *client, int *ours, int *others)

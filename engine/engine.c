@@ -702,6 +702,10 @@ void engine_prefault(bm_engine *e)
     e->last_beat = INT64_MIN;
     e->last_wake_step = INT64_MIN;
     memset(e->stats.cycle_hist, 0, sizeof e->stats.cycle_hist);
+    memset(e->stats.wake_hist, 0, sizeof e->stats.wake_hist);
+    atomic_store(&e->stats.max_wake_us, 0);
+    atomic_store(&e->stats.overruns, 0);
+    atomic_store(&e->stats.overruns_woke_late, 0);
     atomic_store(&e->stats.cycles, 0);
     atomic_store(&e->stats.frames, 0);
     atomic_store(&e->stats.max_cycle_ns, 0);
@@ -944,18 +948,35 @@ bm_clock *engine_clock(bm_engine *e) { return &e->clock; }
 
 const bm_engine_config *engine_config(const bm_engine *e) { return &e->cfg; }
 
-double engine_cycle_percentile_us(const bm_engine_stats *s, double p)
+static double hist_percentile(const atomic_uint_fast64_t *hist, double p)
 {
     uint64_t total = 0;
-    for (int i = 0; i < BM_CYCLE_HIST_BINS; i++) total += atomic_load(&s->cycle_hist[i]);
+    for (int i = 0; i < BM_CYCLE_HIST_BINS; i++) total += atomic_load(&hist[i]);
     if (!total) return 0;
     double want = p / 100.0 * (double)total;
     uint64_t acc = 0;
     for (int i = 0; i < BM_CYCLE_HIST_BINS; i++) {
-        acc += atomic_load(&s->cycle_hist[i]);
+        acc += atomic_load(&hist[i]);
         if ((double)acc >= want) return i + 1; /* upper edge of the bin */
     }
     return BM_CYCLE_HIST_BINS;
+}
+
+double engine_cycle_percentile_us(const bm_engine_stats *s, double p) { return hist_percentile(s->cycle_hist, p); }
+
+double engine_wake_percentile_us(const bm_engine_stats *s, double p) { return hist_percentile(s->wake_hist, p); }
+
+void engine_note_cycle_timing(bm_engine *e, int64_t wake_us, int64_t end_us, double period_us)
+{
+    if (wake_us < 0 || end_us < wake_us) return; /* clocks that disagree: nothing to learn */
+    int64_t bin = wake_us < BM_CYCLE_HIST_BINS ? wake_us : BM_CYCLE_HIST_BINS - 1;
+    atomic_fetch_add_explicit(&e->stats.wake_hist[bin], 1, memory_order_relaxed);
+    if (wake_us > atomic_load_explicit(&e->stats.max_wake_us, memory_order_relaxed))
+        atomic_store_explicit(&e->stats.max_wake_us, wake_us, memory_order_relaxed);
+    if ((double)end_us > period_us) {
+        atomic_fetch_add_explicit(&e->stats.overruns, 1, memory_order_relaxed);
+        if (wake_us > end_us - wake_us) atomic_fetch_add_explicit(&e->stats.overruns_woke_late, 1, memory_order_relaxed);
+    }
 }
 
 void engine_set_sample_rate(bm_engine *e, double sample_rate)

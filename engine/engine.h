@@ -113,6 +113,12 @@ typedef struct bm_engine_stats {
     atomic_int_fast64_t last_cycle_ns;
     atomic_int_fast64_t total_cycle_ns;
     atomic_uint_fast64_t cycle_hist[BM_CYCLE_HIST_BINS]; /* microseconds */
+    /* live only (the JACK driver): when the callback began after its JACK cycle began, and the
+     * periods it finished after the cycle's end, split by what took the time */
+    atomic_uint_fast64_t wake_hist[BM_CYCLE_HIST_BINS]; /* microseconds */
+    atomic_int_fast64_t max_wake_us;
+    atomic_uint_fast64_t overruns;          /* finished after the period had passed */
+    atomic_uint_fast64_t overruns_woke_late; /* ... of them, the wait before the callback was longer than its work */
     atomic_int active_voices;
     atomic_int input_peak_milli;            /* audio input peak of the last period, x1000 */
     atomic_int output_peak_milli;
@@ -257,6 +263,13 @@ const bm_engine_config *engine_config(const bm_engine *e);
 
 /* Percentile of the callback time histogram in microseconds (p in 0..100). */
 double engine_cycle_percentile_us(const bm_engine_stats *s, double p);
+
+/* The same for the wake-up delay (the callback's start after its cycle began). */
+double engine_wake_percentile_us(const bm_engine_stats *s, double p);
+
+/* The driver's account of one cycle: the callback began wake_us after the cycle began and ended
+ * end_us after it, of a period of period_us. Process thread; real-time safe. */
+void engine_note_cycle_timing(bm_engine *e, int64_t wake_us, int64_t end_us, double period_us);
 
 /* Asks the process thread to follow a new sample rate (driver callback). */
 void engine_set_sample_rate(bm_engine *e, double sample_rate);

@@ -43,6 +43,10 @@ static int write_midi(void *ctx, uint32_t offset, const uint8_t *bytes, size_t n
 static int process(jack_nframes_t nframes, void *arg)
 {
     bm_jack *j = arg;
+    jack_nframes_t cycle_frames;
+    jack_time_t cycle_us, next_us, now_us = jack_get_time();
+    float period_us;
+    int timed = jack_get_cycle_times(j->client, &cycle_frames, &cycle_us, &next_us, &period_us) == 0;
     bm_io io = {0};
     uint32_t ft = jack_last_frame_time(j->client);
     if (ft < j->last_frame_time) j->frame_high += (int64_t)1 << 32; /* wrapped after ~25 hours */
@@ -87,6 +91,9 @@ static int process(jack_nframes_t nframes, void *arg)
         io.transport = &t;
     }
     engine_process(j->engine, &io);
+    if (timed)
+        engine_note_cycle_timing(j->engine, (int64_t)now_us - (int64_t)cycle_us, (int64_t)jack_get_time() - (int64_t)cycle_us,
+                                 period_us);
     return 0;
 }
 
