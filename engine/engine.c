@@ -409,20 +409,6 @@ static void render_parts(bm_engine *e, uint32_t from, uint32_t to)
     }
 }
 
-/* Stable insertion sort by frame: a period holds few events, and most arrive already in order. */
-static void sort_by_frame(bm_event *ev, int n)
-{
-    for (int i = 1; i < n; i++) {
-        bm_event x = ev[i];
-        int j = i - 1;
-        while (j >= 0 && ev[j].frame > x.frame) {
-            ev[j + 1] = ev[j];
-            j--;
-        }
-        ev[j + 1] = x;
-    }
-}
-
 static float soft_clip(float x)
 {
     float a = fabsf(x);
@@ -487,7 +473,7 @@ static void process_block(bm_engine *e, const bm_io *io, uint32_t at, uint32_t n
             t->frame = start + ticks[i];
         }
     }
-    sort_by_frame(e->evbuf, nev);
+    bm_events_sort_by_frame(e->evbuf, nev); /* a period holds few events, most already in order */
 
     for (int p = 0; p < BM_NUM_PARTS; p++) memset(e->part_buf[p], 0, n * sizeof(float));
 

@@ -1,4 +1,4 @@
-/* event.c: part names and MIDI encoding of bandmate events. */
+/* event.c: part names, MIDI encoding and ordering of bandmate events. */
 #include "engine/event.h"
 
 #include <string.h>
@@ -114,5 +114,31 @@ int bm_event_from_midi(const uint8_t *b, int n, bm_event *ev)
         return 0;
     default: /* polyphonic aftertouch: not routed */
         return -1;
+    }
+}
+
+void bm_events_sort_by_frame(bm_event *ev, int n)
+{
+    for (int i = 1; i < n; i++) {
+        bm_event x = ev[i];
+        int j = i - 1;
+        while (j >= 0 && ev[j].frame > x.frame) {
+            ev[j + 1] = ev[j];
+            j--;
+        }
+        ev[j + 1] = x;
+    }
+}
+
+void bm_events_sort_by_beat(bm_event *ev, int n)
+{
+    for (int i = 1; i < n; i++) {
+        bm_event x = ev[i];
+        int j = i - 1;
+        while (j >= 0 && ev[j].beat > x.beat) {
+            ev[j + 1] = ev[j];
+            j--;
+        }
+        ev[j + 1] = x;
     }
 }

@@ -63,3 +63,8 @@ int bm_event_to_midi(const bm_event *ev, uint8_t out[3]);
 /* Decodes a short MIDI message into ev (type, channel, note, velocity, value); returns 0, or -1 for
  * messages bandmate does not route (sysex, unknown). Note-on with velocity 0 becomes note-off. */
 int bm_event_from_midi(const uint8_t *bytes, int n, bm_event *ev);
+
+/* Stable insertion sorts, by frame or by beat: real-time safe, meant for the short, mostly ordered
+ * lists of a period or a phrase. */
+void bm_events_sort_by_frame(bm_event *ev, int n);
+void bm_events_sort_by_beat(bm_event *ev, int n);

@@ -393,15 +393,7 @@ static int l_prime(lua_State *L)
         if (notes[i].beat + notes[i].dur > length) length = notes[i].beat + notes[i].dur;
     }
     int m = (int)(2 * n);
-    for (int i = 1; i < m; i++) { /* in time order (insertion: a phrase is short) */
-        bm_event x = ev[i];
-        int j = i - 1;
-        while (j >= 0 && ev[j].beat > x.beat) {
-            ev[j + 1] = ev[j];
-            j--;
-        }
-        ev[j + 1] = x;
-    }
+    bm_events_sort_by_beat(ev, m);
     char err[256];
     if (engine_prime(ctl(L)->e, ev, m, bm_part_from_name(part), length, err, sizeof err) != 0) return luaL_error(L, "bm.prime: %s", err);
     lua_pushinteger(L, song->nprime);
