@@ -166,7 +166,7 @@ int behaviour_accompany_prime(bm_behaviour *bb, const bm_step_ctx *ctx, const bm
     int bpb = ctx->beats_per_bar > 0 ? ctx->beats_per_bar : 4;
     double first = phrase[0].beat, last = phrase[n - 1].beat;
     int64_t k0 = (int64_t)floor(first * MUS_STEPS_PER_BEAT), k1 = (int64_t)floor(last * MUS_STEPS_PER_BEAT) + 1;
-    if (k1 - k0 > 4096) k0 = k1 - 4096; /* bounded: the last 4096 steps of a long phrase */
+    if (k1 - k0 > 512) k0 = k1 - 512; /* bounded (about 30 ms of model steps): the last 32 bars of 4/4 */
     int i = 0;
     mus_frame rest = mus_frame_rest();
     for (int64_t k = k0; k <= k1; k++) {
