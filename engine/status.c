@@ -41,6 +41,10 @@ static double now_beat(bm_status *s)
 
 void status_take_plan(bm_status *s, const bm_event *ev)
 {
+    if (ev->type == BM_EV_NOTE_ON && ev->velocity > 0 && (!s->has_last || ev->beat >= s->last.beat)) {
+        s->last = *ev;
+        s->has_last = 1;
+    }
     if (ev->beat < now_beat(s)) return;
     if (s->nplan == BM_STATUS_PLAN) {
         memmove(s->plan, s->plan + 1, (BM_STATUS_PLAN - 1) * sizeof *ev);
@@ -80,6 +84,10 @@ void status_print(bm_status *s, FILE *f, int tty)
         const bm_event *ev = &s->plan[0];
         snprintf(next, sizeof next, " next %s %s in %.1f beat", bm_part_name(ev->part),
                  status_note_name(ev->note, n, sizeof n), ev->beat - beat);
+    } else if (s->has_last) { /* the band plans a step ahead: between steps, what it played last */
+        char n[8];
+        snprintf(next, sizeof next, " last %s %s %.1f beat ago", bm_part_name(s->last.part),
+                 status_note_name(s->last.note, n, sizeof n), beat - s->last.beat);
     }
     fprintf(f, "%s%6.1f BPM %4ld:%ld %s%-7s [%s] cpu %4.1f%% worst %.0f/%.0f us xruns %llu late %llu%s%s",
             tty ? "\r" : "", map.bpm, whole / map.beats_per_bar + 1, whole % map.beats_per_bar + 1,

@@ -17,6 +17,8 @@ typedef struct bm_status {
     uint32_t parts_on;          /* bit (1 << part): the part plays (the control thread keeps it) */
     bm_event plan[BM_STATUS_PLAN];
     int nplan;
+    bm_event last;          /* the band's latest planned note (shown when none is still ahead) */
+    int has_last;
     uint64_t human_notes, band_notes, beats;
 } bm_status;
 

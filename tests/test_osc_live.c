@@ -400,3 +400,34 @@ TEST_TIMEOUT(osc_live_installation_example_fed_by_oscsend, 60)
     client_close(&c);
     test_jackd_stop(&j);
 }
+
+TEST_TIMEOUT(osc_live_status_line_shows_the_mode_parts_load_and_the_plan, 60)
+{
+    /* the performer's view while bandmate plays: tempo, bar and beat, the mode (following a switch
+     * over OSC), the parts, CPU load, xruns and the band's next planned note */
+    test_jackd j;
+    test_jackd_start(&j, 48000, 256);
+    const char *args[] = {"run", "--server", j.name, "--name", "bmstatus", "--no-record", "--osc-port", "0",
+                          "--mode", "accompany", "--status", "--duration", "30", NULL};
+    pid_t pid = spawn_bandmate(test_path("bandmate.log"), args);
+    int port = osc_port_from_log(test_path("bandmate.log"));
+    client c;
+    client_open(&c, port);
+    pump(&c, 2500);
+    ask(&c, "/bm/mode", "s", "/bm/done mode call-and-response", "call-and-response");
+    pump(&c, 1500);
+    kill(pid, SIGTERM);
+    int rc = spawn_wait(pid, 10);
+    static char log[262144];
+    snprintf(log, sizeof log, "%s", slurp(test_path("bandmate.log")));
+    CHECKF(rc == 0, "bandmate exited %d: %s", rc, log);
+    const char *first = strstr(log, " BPM ");
+    CHECKF(first, "no status line: %s", log);
+    CHECKF(strstr(log, "accompany [BDCL] cpu "), "%s", log);
+    CHECKF(strstr(log, "call-and-response [BDCL] cpu "), "the status did not follow the mode: %s", log);
+    CHECKF(strstr(log, " xruns "), "%s", log);
+    CHECKF(strstr(log, " next ") || strstr(log, " last "), "the band's notes are never shown: %s", log);
+    CHECKF(strstr(log, "callback: ") && strstr(log, "p99.9"), "no session summary: %s", log);
+    client_close(&c);
+    test_jackd_stop(&j);
+}
