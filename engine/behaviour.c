@@ -67,7 +67,7 @@ static int silent_step(bm_behaviour *b, const bm_step_ctx *ctx, const bm_event *
 
 static void silent_destroy(bm_behaviour *b) { free(b); }
 
-static const bm_behaviour_ops silent_ops = {"silent", silent_reset, silent_step, silent_destroy, NULL};
+static const bm_behaviour_ops silent_ops = {"silent", silent_reset, silent_step, silent_destroy, NULL, NULL};
 
 bm_behaviour *behaviour_silent_create(void)
 {

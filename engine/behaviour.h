@@ -60,6 +60,10 @@ typedef struct bm_behaviour_ops {
      * that mode from its next step on, releasing what the change silences; -1 when it cannot play
      * it (the mode needs a new behaviour). Called on the musician thread: no allocation. */
     int (*set_mode)(bm_behaviour *b, const char *mode);
+    /* Samples what the band expects to play over the next beat, as if the performer went on as they
+     * are, on a copy of its state: nothing of the behaviour changes (NULL: no preview). Band events,
+     * beat-stamped; returns how many. Musician thread: bounded time, no allocation. */
+    int (*preview)(bm_behaviour *b, const bm_step_ctx *ctx, bm_event *out, int max);
 } bm_behaviour_ops;
 
 struct bm_behaviour {

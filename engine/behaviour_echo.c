@@ -115,7 +115,7 @@ static int echo_step(bm_behaviour *b, const bm_step_ctx *ctx, const bm_event *hu
 
 static void echo_destroy(bm_behaviour *b) { free(b); }
 
-static const bm_behaviour_ops echo_ops = {"echo", echo_reset, echo_step, echo_destroy, NULL};
+static const bm_behaviour_ops echo_ops = {"echo", echo_reset, echo_step, echo_destroy, NULL, NULL};
 
 bm_behaviour *behaviour_echo_create(void)
 {

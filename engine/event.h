@@ -36,6 +36,7 @@ enum bm_event_type {
 enum bm_event_flags {
     BM_EVF_BEAT = 1,    /* stamped in beats (beat field), not in frames */
     BM_EVF_LATE = 2,    /* was emitted after its due time */
+    BM_EVF_PREVIEW = 4, /* a preview of what the band expects to play (never played as such) */
 };
 
 typedef struct bm_event {

@@ -214,6 +214,17 @@ int musician_poll(bm_musician *m, const bm_clock_map *map, int64_t now_frame)
         if (dt > atomic_load_explicit(&m->stats.max_step_ns, memory_order_relaxed))
             atomic_store_explicit(&m->stats.max_step_ns, dt, memory_order_relaxed);
         atomic_fetch_add_explicit(&m->stats.steps, 1, memory_order_relaxed);
+        /* once a beat, what the band expects to play over the next one, for the status line and
+         * visuals (OSC /bm/event/plan): sampled ahead on a copy, never played */
+        int spb = map->steps_per_beat > 0 ? map->steps_per_beat : 4;
+        if (m->plan && m->behaviour->ops->preview && (m->next_step + 1) % spb == 0) {
+            int np = m->behaviour->ops->preview(m->behaviour, &ctx, m->preview, BM_MUSICIAN_MAX_OUT);
+            for (int i = 0; i < np; i++) {
+                const bm_event *p = &m->preview[i];
+                if (p->type == BM_EV_NOTE_ON && p->part < BM_NUM_PARTS && (m->parts_enabled >> p->part & 1))
+                    ring_push(m->plan, p);
+            }
+        }
         m->next_step++;
         played++;
     }

@@ -88,6 +88,7 @@ typedef struct bm_musician {
     int npending;
     bm_event pending[BM_MUSICIAN_MAX_PENDING];
     bm_event out[BM_MUSICIAN_MAX_OUT];
+    bm_event preview[BM_MUSICIAN_MAX_OUT]; /* the band's expected next beat (to the plan ring only) */
     uint8_t active[8][128]; /* sounding band notes per part, to release them on a change */
     struct bm_listener *listener; /* where ctx.heard comes from; may be NULL */
     bm_listen_state heard;

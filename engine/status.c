@@ -41,7 +41,8 @@ static double now_beat(bm_status *s)
 
 void status_take_plan(bm_status *s, const bm_event *ev)
 {
-    if (ev->type == BM_EV_NOTE_ON && ev->velocity > 0 && (!s->has_last || ev->beat >= s->last.beat)) {
+    if (!(ev->flags & BM_EVF_PREVIEW) && ev->type == BM_EV_NOTE_ON && ev->velocity > 0 &&
+        (!s->has_last || ev->beat >= s->last.beat)) {
         s->last = *ev;
         s->has_last = 1;
     }
@@ -82,6 +83,8 @@ void status_print(bm_status *s, FILE *f, int tty)
     if (s->nplan) {
         char n[8];
         const bm_event *ev = &s->plan[0];
+        for (int i = 1; i < s->nplan; i++) /* the soonest, planned or expected */
+            if (s->plan[i].beat < ev->beat) ev = &s->plan[i];
         snprintf(next, sizeof next, " next %s %s in %.1f beat", bm_part_name(ev->part),
                  status_note_name(ev->note, n, sizeof n), ev->beat - beat);
     } else if (s->has_last) { /* the band plans a step ahead: between steps, what it played last */

@@ -106,7 +106,7 @@ static int probe_step(bm_behaviour *b, const bm_step_ctx *ctx, const bm_event *h
     return 0;
 }
 
-static const bm_behaviour_ops probe_ops = {"probe", probe_reset, probe_step, probe_destroy, NULL};
+static const bm_behaviour_ops probe_ops = {"probe", probe_reset, probe_step, probe_destroy, NULL, NULL};
 
 typedef struct watch {
     int installed;

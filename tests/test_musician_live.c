@@ -384,6 +384,7 @@ TEST(musician_step_allocates_nothing)
         if (k == 3000) f.controls[BM_CTL_KEY] = 5;
         int nh = melody(k, human);
         b->ops->step(b, &f.ctx, human, nh, ev, BM_MUSICIAN_MAX_OUT);
+        if (k % 4 == 3) b->ops->preview(b, &f.ctx, ev, BM_MUSICIAN_MAX_OUT); /* the next beat, sampled ahead */
     }
     struct mallinfo2 after = mallinfo2();
 #if defined(__SANITIZE_ADDRESS__)
@@ -679,4 +680,44 @@ TEST_TIMEOUT(musician_is_primed_from_lua, 120)
         smf_free(s);
     }
     CHECKF(share[0] > 0.6 && share[0] > share[1] + 0.3, "%.2f against %.2f", share[0], share[1]);
+}
+
+TEST(musician_preview_samples_the_next_beat_and_changes_nothing)
+{
+    /* the same band, the same seed, the same performer: with a preview sampled before every step,
+     * it plays exactly what it plays without; and the preview covers the beat ahead */
+    static bm_event plain[20000], with[20000], pv[BM_MUSICIAN_MAX_OUT];
+    int n[2] = {0, 0}, previews = 0, notes_ahead = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        bm_behaviour *b = make_band(NULL);
+        CHECK(b->ops->preview != NULL);
+        fake_musician f;
+        fake_init(&f, 11);
+        bm_event ev[BM_MUSICIAN_MAX_OUT], human[4];
+        bm_event *out = pass ? with : plain;
+        for (int64_t k = 0; k < 512; k++) {
+            f.ctx.step = k;
+            f.ctx.beat = k * f.ctx.step_beats;
+            int nh = melody(k, human);
+            int m = b->ops->step(b, &f.ctx, human, nh, ev, BM_MUSICIAN_MAX_OUT);
+            for (int i = 0; i < m && n[pass] < 20000; i++) out[n[pass]++] = ev[i];
+            if (pass && k >= 16) {
+                int np = b->ops->preview(b, &f.ctx, pv, BM_MUSICIAN_MAX_OUT);
+                previews++;
+                for (int i = 0; i < np; i++) {
+                    CHECK(pv[i].flags & BM_EVF_PREVIEW);
+                    CHECKF(pv[i].beat > f.ctx.beat && pv[i].beat <= f.ctx.beat + 1.25 + 1e-9, "a preview at beat %g from %g",
+                           pv[i].beat, f.ctx.beat);
+                    notes_ahead += pv[i].type == BM_EV_NOTE_ON;
+                }
+            }
+        }
+        b->ops->destroy(b);
+    }
+    CHECK_EQ_INT(n[0], n[1]);
+    for (int i = 0; i < n[0]; i++)
+        CHECKF(plain[i].type == with[i].type && plain[i].note == with[i].note && plain[i].part == with[i].part &&
+                   plain[i].beat == with[i].beat && plain[i].velocity == with[i].velocity,
+               "event %d differs with previews", i);
+    CHECKF(notes_ahead > previews, "%d notes in %d previews", notes_ahead, previews);
 }

@@ -706,7 +706,8 @@ static void drain_rings(bm_control *c)
     }
     for (int i = 0; i < 1024 && ring_pop(plan, &ev) == 0; i++) {
         if (c->status) status_take_plan(c->status, &ev);
-        ctl_notify(c, NOTIFY_PLAN, "/bm/event/plan", "siif", bm_part_name(ev.part), ev.note, ev.velocity, ev.beat);
+        ctl_notify(c, NOTIFY_PLAN, ev.flags & BM_EVF_PREVIEW ? "/bm/event/preview" : "/bm/event/plan", "siif",
+                   bm_part_name(ev.part), ev.note, ev.velocity, ev.beat);
     }
 }
 

@@ -23,6 +23,9 @@ struct accompany {
     mus_chart_chord *chords;
     int nchords;
     mus_lead lead;          /* the mode: what the band's lead does (accompany, call and response, duet) */
+    /* the preview of the next beat: copies to sample ahead on */
+    mus_band_snapshot *snap;
+    struct accompany *shadow;
 };
 
 static void acc_reset(bm_behaviour *bb)
@@ -39,6 +42,8 @@ static void acc_reset(bm_behaviour *bb)
 static void acc_destroy(bm_behaviour *bb)
 {
     struct accompany *a = (struct accompany *)bb;
+    mus_band_snapshot_free(a->snap);
+    free(a->shadow);
     mus_band_free(a->band);
     mus_model_release(a->model);
     free(a->chords);
@@ -121,6 +126,31 @@ static void chart_at(const struct accompany *a, const bm_step_ctx *ctx, double b
     }
 }
 
+/* The model steps of [a->k, until): steered by the mode and the chart, sampled, performed. */
+static int run_steps(struct accompany *a, const bm_step_ctx *ctx, const mus_band_ctl *base, double until,
+                     uint64_t *rng, bm_event *out, int max)
+{
+    int bpb = ctx->beats_per_bar > 0 ? ctx->beats_per_bar : 4;
+    const bm_listen_state *h = ctx->heard;
+    uint16_t key_pcs = h && h->key_root >= 0 ? mus_pcs_transpose(mus_mode_scale(h->key_minor ? 1 : 0), h->key_root) : 0;
+    int n = 0;
+    while ((double)a->k / MUS_STEPS_PER_BEAT < until - 1e-6) {
+        double beat = (double)a->k / MUS_STEPS_PER_BEAT;
+        mus_hsum heard;
+        mus_frame tokens;
+        mus_listen_close(&a->listen, base->role, &heard, &tokens);
+        mus_band_ctl c = *base;
+        a->lead.bpm = ctx->bpm;
+        mus_lead_steer(&a->lead, &c, a->k, bpb, key_pcs);
+        c.chart_root = -1;
+        chart_at(a, ctx, beat, &c);
+        mus_frame f = mus_band_decide(a->band, &c, a->k, bpb, &heard, &tokens, rng);
+        n += mus_band_perform(a->band, &c, &f, beat, ctx->channel, out + n, max - n);
+        a->k++;
+    }
+    return n;
+}
+
 static int acc_step(bm_behaviour *bb, const bm_step_ctx *ctx, const bm_event *human, int nhuman, bm_event *out,
                     int max)
 {
@@ -128,31 +158,27 @@ static int acc_step(bm_behaviour *bb, const bm_step_ctx *ctx, const bm_event *hu
     hear(a, human, nhuman);
     mus_band_ctl c;
     controls(a, ctx, &c);
-    double end = ctx->beat + ctx->step_beats;
     if (!a->started || ctx->step != a->last_engine_step + 1) { /* a start, or the musician skipped steps */
         a->k = (int64_t)ceil(ctx->beat * MUS_STEPS_PER_BEAT - 1e-6);
         a->started = 1;
     }
     a->last_engine_step = ctx->step;
-    int bpb = ctx->beats_per_bar > 0 ? ctx->beats_per_bar : 4;
-    const bm_listen_state *h = ctx->heard;
-    uint16_t key_pcs = h && h->key_root >= 0 ? mus_pcs_transpose(mus_mode_scale(h->key_minor ? 1 : 0), h->key_root) : 0;
-    mus_band_ctl base = c;
-    int n = 0;
-    while ((double)a->k / MUS_STEPS_PER_BEAT < end - 1e-6) {
-        double beat = (double)a->k / MUS_STEPS_PER_BEAT;
-        mus_hsum heard;
-        mus_frame tokens;
-        mus_listen_close(&a->listen, c.role, &heard, &tokens);
-        c = base;
-        a->lead.bpm = ctx->bpm;
-        mus_lead_steer(&a->lead, &c, a->k, bpb, key_pcs);
-        c.chart_root = -1;
-        chart_at(a, ctx, beat, &c);
-        mus_frame f = mus_band_decide(a->band, &c, a->k, bpb, &heard, &tokens, ctx->rng);
-        n += mus_band_perform(a->band, &c, &f, beat, ctx->channel, out + n, max - n);
-        a->k++;
-    }
+    return run_steps(a, ctx, &c, ctx->beat + ctx->step_beats, ctx->rng, out, max);
+}
+
+static int acc_preview(bm_behaviour *bb, const bm_step_ctx *ctx, bm_event *out, int max)
+{
+    struct accompany *a = (struct accompany *)bb;
+    if (!a->started || !a->snap || !a->shadow) return 0;
+    *a->shadow = *a; /* listening, the mode's state, the step: the copy keeps its own pointers */
+    mus_band_save(a->band, a->snap);
+    mus_band_ctl c;
+    controls(a, ctx, &c);
+    uint64_t rng = *ctx->rng ^ 0x9E3779B97F4A7C15ull; /* its own draws: the band's are untouched */
+    int n = run_steps(a, ctx, &c, (double)a->k / MUS_STEPS_PER_BEAT + 1.0, &rng, out, max);
+    mus_band_restore(a->band, a->snap);
+    *a = *a->shadow;
+    for (int i = 0; i < n; i++) out[i].flags |= BM_EVF_PREVIEW;
     return n;
 }
 
@@ -188,7 +214,7 @@ static int acc_set_mode(bm_behaviour *bb, const char *mode)
     return 0;
 }
 
-static const bm_behaviour_ops acc_ops = {"accompany", acc_reset, acc_step, acc_destroy, acc_set_mode};
+static const bm_behaviour_ops acc_ops = {"accompany", acc_reset, acc_step, acc_destroy, acc_set_mode, acc_preview};
 
 bm_behaviour *behaviour_accompany_create(const char *model_path, char *err, size_t errlen)
 {
@@ -207,7 +233,13 @@ bm_behaviour *behaviour_accompany_create(const char *model_path, char *err, size
         return NULL;
     }
     a->band = mus_band_create(a->model, err, errlen);
-    if (!a->band) {
+    a->snap = a->band ? mus_band_snapshot_create(a->band) : NULL;
+    a->shadow = malloc(sizeof *a->shadow);
+    if (!a->band || !a->snap || !a->shadow) {
+        if (a->band && (!a->snap || !a->shadow)) bm_errf(err, errlen, "out of memory starting the accompaniment");
+        mus_band_snapshot_free(a->snap);
+        free(a->shadow);
+        mus_band_free(a->band);
         mus_model_release(a->model);
         free(a);
         return NULL;

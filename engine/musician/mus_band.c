@@ -39,6 +39,44 @@ struct mus_band {
     float memdist[128];
 };
 
+struct mus_band_snapshot {
+    struct mus_band band;
+    float *state;
+    size_t n;
+};
+
+mus_band_snapshot *mus_band_snapshot_create(const mus_band *b)
+{
+    mus_band_snapshot *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    s->n = mus_runner_state_size(b->run);
+    s->state = malloc(s->n * sizeof *s->state);
+    if (!s->state) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void mus_band_snapshot_free(mus_band_snapshot *s)
+{
+    if (!s) return;
+    free(s->state);
+    free(s);
+}
+
+void mus_band_save(const mus_band *b, mus_band_snapshot *s)
+{
+    s->band = *b;
+    memcpy(s->state, mus_runner_state(b->run), s->n * sizeof *s->state);
+}
+
+void mus_band_restore(mus_band *b, const mus_band_snapshot *s)
+{
+    *b = s->band;
+    memcpy(mus_runner_state(b->run), s->state, s->n * sizeof *s->state);
+}
+
 mus_band_ctl mus_band_ctl_defaults(void)
 {
     mus_band_ctl c;

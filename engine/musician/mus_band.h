@@ -52,6 +52,14 @@ mus_band_ctl mus_band_ctl_defaults(void);
 mus_band *mus_band_create(const mus_model *m, char *err, size_t errlen);
 void mus_band_free(mus_band *b);
 
+/* A copy of everything a step changes (the recurrent state, harmony, tracker, memory, what sounds),
+ * for sampling ahead without committing. Create/free are not real-time; save and restore are. */
+typedef struct mus_band_snapshot mus_band_snapshot;
+mus_band_snapshot *mus_band_snapshot_create(const mus_band *b);
+void mus_band_snapshot_free(mus_band_snapshot *s);
+void mus_band_save(const mus_band *b, mus_band_snapshot *s);
+void mus_band_restore(mus_band *b, const mus_band_snapshot *s);
+
 /* Forgets everything: state, harmony, memory, sounding notes (without releasing them). */
 void mus_band_reset(mus_band *b);
 
