@@ -1,5 +1,6 @@
 /* together.c: `bandmate eval together`: answers, reactions, key change and tempo drift, per mode. */
 #include "engine/together.h"
+#include "engine/behaviour.h"
 #include "engine/cli.h"
 #include "engine/cli_util.h"
 #include "engine/clock.h"
@@ -333,6 +334,18 @@ int together_eval_main(int argc, char **argv)
     if (optind < argc) {
         fprintf(stderr, "bandmate eval together: unexpected '%s'.\n", argv[optind]);
         return 2;
+    }
+    if (o.mode) {
+        int known = 0;
+        char list[256] = "";
+        for (int i = 0; bm_mode_names[i]; i++) {
+            known |= !strcmp(bm_mode_names[i], o.mode);
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", bm_mode_names[i]);
+        }
+        if (!known) {
+            fprintf(stderr, "bandmate eval together: '%s' is not a mode bandmate knows (%s).\n", o.mode, list);
+            return 2;
+        }
     }
     char err[1024];
     if (together_eval_run(&o, err, sizeof err) != 0) {

@@ -220,6 +220,12 @@ TEST(together_eval_lists_its_modes_and_explains_itself)
     CHECK_STR_CONTAINS(out, "--quick");
     snprintf(cmd, sizeof cmd, "%s/bandmate eval together --frobnicate", test_bindir());
     CHECK_EQ_INT(test_run(cmd, out, sizeof out, 10), 2);
+    snprintf(cmd, sizeof cmd, "%s/bandmate eval together --mode nothing", test_bindir());
+    CHECK_EQ_INT(test_run(cmd, out, sizeof out, 10), 2);
+    CHECK_STR_CONTAINS(out, "'nothing' is not a mode bandmate knows");
+    snprintf(cmd, sizeof cmd, "%s/bandmate bench session --seconds 0", test_bindir());
+    CHECK_EQ_INT(test_run(cmd, out, sizeof out, 10), 2);
+    CHECK_STR_CONTAINS(out, "the session lasts 1 s to 4 hours");
     snprintf(cmd, sizeof cmd, "%s/bandmate bench session --help", test_bindir());
     CHECK_EQ_INT(test_run(cmd, out, sizeof out, 10), 0);
     CHECK_STR_CONTAINS(out, "--minutes");
