@@ -176,13 +176,11 @@ void builtins_apply(bm_control *c, int idx)
     } else if (idx == b->follow) {
         if (engine_set_follow(c->e, v) != 0 && !c->o.quiet) fprintf(stderr, "bandmate: the engine is busy; a change was lost.\n");
     }
-    else if (idx >= 0) {
-        for (int part = 0; part < BM_NUM_PARTS; part++)
-            if (idx == b->voice[part] || idx == b->morph[part] || idx == b->morph_to[part] || idx == b->morph_y[part]) {
-                apply_voice(c, part, idx);
-                return;
-            }
-    }
+    for (int part = 0; part < BM_NUM_PARTS; part++) /* a part's voice, its morph and target */
+        if (idx == b->voice[part] || idx == b->morph[part] || idx == b->morph_to[part] || idx == b->morph_y[part]) {
+            apply_voice(c, part, idx);
+            return;
+        }
     if (idx == b->key || idx == b->scale || idx == b->key_lock) {
         control(c, BM_CTL_SCALE, c->params.p[b->scale].value);
         control(c, BM_CTL_KEY, c->params.p[b->key_lock].value != 0 ? c->params.p[b->key].value : -1);
