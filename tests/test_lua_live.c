@@ -43,7 +43,10 @@ void live_check_timing(const char *bandmate_log, const char *jackd_log, int xrun
     const char *cb = strstr(bandmate_log, "callback: ");
     const char *max = cb ? strstr(cb, "max ") : NULL;
     CHECKF(max, "no callback summary: %s", bandmate_log);
-    CHECKF(atof(max + 4) < 2000, "bandmate's process callback once took %.0f us (the period is 5333 us)", atof(max + 4));
+    /* a callback that waited on the control thread (Lua, OSC, building a voice) would take periods;
+     * a busy shared machine, and AddressSanitizer, stretch honest ones to a few milliseconds */
+    CHECKF(atof(max + 4) < 5333, "bandmate's process callback once took %.0f us, longer than the period (5333 us)",
+           atof(max + 4));
 }
 
 static void write_text(const char *path, const char *text)
